@@ -1,0 +1,39 @@
+/* The assistant: the composition root that wires config, domain pack,
+ * store, understander (with the catalog's lists), dialog and speech out.
+ * The CLI and, later, the device loop use only this and the module headers. */
+#ifndef VC_ASSISTANT_H
+#define VC_ASSISTANT_H
+
+#include "commerce/store.h"
+#include "core/config.h"
+#include "dialog/dialog.h"
+#include "nlu/understander.h"
+
+/* Where data lives: VOXCART_MODELS overrides; an uninstalled build uses its
+ * source tree's models/; an installed one, VC_DATADIR/models. */
+const char *vc_models_dir(void);
+/* The board definition directory (boards/<board>). */
+VC_MUST_CHECK vc_status vc_board_dir(const char *board, char *out, size_t cap);
+
+typedef struct vc_assistant vc_assistant;
+
+typedef struct {
+    const vc_config *config;
+    const char *domain;        /* overrides config->domain when not NULL */
+    const char *store_path;    /* NULL: <state_dir>/store.db, seeded with the demo store */
+    const char *catalog_path;  /* NULL: the store's catalog; else this file only (no store writes) */
+} vc_assistant_options;
+
+VC_MUST_CHECK vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out);
+void vc_assistant_free(vc_assistant *a);
+
+vc_understander *vc_assistant_understander(vc_assistant *a);
+const vc_pack *vc_assistant_pack(vc_assistant *a);
+vc_store *vc_assistant_store(vc_assistant *a);
+vc_dialog *vc_assistant_dialog(vc_assistant *a);
+
+/* Rebuilds the understander's dynamic lists from the store's catalog (after
+ * an import or a sync). */
+VC_MUST_CHECK vc_status vc_assistant_reload_catalog(vc_assistant *a);
+
+#endif

@@ -1,0 +1,76 @@
+/* The merchant's catalog: parsing and validating its JSON (docs/catalog.md).
+ *
+ *   {"products":[{"sku":"…","name":"…","aliases":["…"],"price":3.49,
+ *                 "currency":"USD","category":"household",
+ *                 "attributes":{"color":"red","waterproof":true},"stock":12}]}
+ *
+ * Parsing is all or nothing: the first bad product fails the whole catalog
+ * with VC_EPARSE and a detail naming the product (index and sku) and the
+ * field, so that a store is never half-imported. */
+#ifndef VC_CATALOG_H
+#define VC_CATALOG_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+
+#define VC_CATALOG_MAX_BYTES (256u << 20) /* a catalog file */
+#define VC_CATALOG_MAX_PRODUCTS 1000000
+#define VC_CATALOG_MAX_FIELD 512 /* bytes of one string field */
+
+typedef struct {
+    char *key;   /* "color", "waterproof" */
+    char *value; /* "red"; "true" for a boolean attribute */
+} vc_attribute;
+
+typedef struct {
+    char *sku;
+    char *name;
+    char **aliases;
+    size_t n_aliases;
+    double price;
+    char *currency; /* ISO 4217, "USD" */
+    char *category;
+    vc_attribute *attributes;
+    size_t n_attributes;
+    int stock; /* units on hand; 0: out of stock */
+} vc_product;
+
+typedef struct {
+    vc_product *products;
+    size_t n_products;
+} vc_catalog;
+
+/* Parses a catalog from JSON text (len bytes; need not be NUL-terminated).
+ * origin names the source in error details ("catalog.json"). */
+VC_MUST_CHECK vc_status vc_catalog_parse(const char *json, size_t len, const char *origin,
+                                         vc_catalog **out);
+VC_MUST_CHECK vc_status vc_catalog_load(const char *path, vc_catalog **out);
+void vc_catalog_free(vc_catalog *c);
+void vc_product_clear(vc_product *p);
+/* Deep copy of src into dst. */
+VC_MUST_CHECK vc_status vc_product_copy(vc_product *dst, const vc_product *src);
+
+/* What a customer may call the products: every name and alias (value: the
+ * SKU), plus derived short names ("Melitta Cone Coffee Filters, 100 ct" ->
+ * "cone coffee filters", "coffee filters"), flagged derived; and the
+ * attribute words ("waterproof" -> "waterproof", "red" -> "color=red").
+ * Phrases are lower case words. The arrays and strings are owned by the
+ * returned vc_catalog_phrases. */
+typedef struct {
+    char *phrase;
+    char *value;
+    int derived;
+} vc_catalog_phrase;
+
+typedef struct {
+    vc_catalog_phrase *products;
+    size_t n_products;
+    vc_catalog_phrase *attributes;
+    size_t n_attributes;
+} vc_catalog_phrases;
+
+VC_MUST_CHECK vc_status vc_catalog_phrases_build(const vc_catalog *c, vc_catalog_phrases *out);
+void vc_catalog_phrases_clear(vc_catalog_phrases *p);
+
+#endif

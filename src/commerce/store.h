@@ -1,0 +1,120 @@
+/* The device's store: SQLite (WAL) holding the catalog, customers, their
+ * order history, orders placed here, hand-over requests and dialog sessions.
+ *
+ * Every write is one transaction: a failure (a full disk, a killed process)
+ * leaves the previous state intact. Not thread-safe: one store per thread. */
+#ifndef VC_STORE_H
+#define VC_STORE_H
+
+#include <stddef.h>
+
+#include "commerce/catalog.h"
+#include "core/status.h"
+
+typedef struct vc_store vc_store;
+
+/* Opens (creating the schema when new) the database at path; ":memory:" for
+ * tests. A file that is not a voxcart store fails with VC_EDB. */
+VC_MUST_CHECK vc_status vc_store_open(const char *path, vc_store **out);
+void vc_store_close(vc_store *s);
+
+/* Replaces the whole catalog with c in one transaction. */
+VC_MUST_CHECK vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c);
+/* Reads the whole catalog back (for building the understander's lists). */
+VC_MUST_CHECK vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out);
+/* VC_ENOTFOUND when no product has this SKU. */
+VC_MUST_CHECK vc_status vc_store_product(vc_store *s, const char *sku, vc_product *out);
+VC_MUST_CHECK vc_status vc_store_product_count(vc_store *s, size_t *out);
+
+/* Search: every criterion is optional (NULL / 0 / negative). Results are
+ * ranked by how many query words and attributes they match, in stock first,
+ * then by price. */
+typedef struct {
+    const char *sku;         /* a product the customer named */
+    const char *query;       /* free words ("winter jackets") */
+    const char *const *attributes; /* "waterproof", "color=red" */
+    size_t n_attributes;
+    const char *category;
+    double max_price;        /* < 0: none */
+    size_t limit;            /* 0: 3 */
+} vc_search_query;
+
+typedef struct {
+    vc_product *items;
+    size_t n;
+} vc_product_list;
+
+VC_MUST_CHECK vc_status vc_store_search(vc_store *s, const vc_search_query *q,
+                                        vc_product_list *out);
+void vc_product_list_clear(vc_product_list *l);
+
+/* ---- customers and orders ------------------------------------------------ */
+
+typedef struct {
+    char *id;
+    char *name;
+} vc_customer;
+
+VC_MUST_CHECK vc_status vc_store_put_customer(vc_store *s, const char *id, const char *name);
+VC_MUST_CHECK vc_status vc_store_customer(vc_store *s, const char *id, vc_customer *out);
+void vc_customer_clear(vc_customer *c);
+
+typedef struct {
+    char *sku;
+    char *description; /* product name, or the drink as ordered */
+    int quantity;
+    double unit_price;
+} vc_order_line;
+
+typedef struct {
+    char *number;      /* "802": what the customer says to ask for it */
+    char *customer_id;
+    char *status;      /* placed, packed, shipped, delivered, cancelled */
+    char *placed_at;   /* ISO 8601 UTC */
+    char *currency;
+    double total;
+    vc_order_line *lines;
+    size_t n_lines;
+} vc_order;
+
+void vc_order_clear(vc_order *o);
+
+/* The customer's most recent order (VC_ENOTFOUND: none). */
+VC_MUST_CHECK vc_status vc_store_latest_order(vc_store *s, const char *customer, vc_order *out);
+/* The order with this number, if it is the customer's (VC_ENOTFOUND). */
+VC_MUST_CHECK vc_status vc_store_order_by_number(vc_store *s, const char *customer,
+                                                 const char *number, vc_order *out);
+/* The customer's most recent order that contains sku; *line is the index of
+ * that line in out->lines (VC_ENOTFOUND: never ordered). */
+VC_MUST_CHECK vc_status vc_store_last_order_with(vc_store *s, const char *customer,
+                                                 const char *sku, vc_order *out, size_t *line);
+
+/* Places an order in one transaction: checks and decrements stock (a line
+ * above stock fails with VC_ESTATE naming the product, nothing written),
+ * assigns the next order number, status "placed". On success out is filled. */
+VC_MUST_CHECK vc_status vc_store_place_order(vc_store *s, const char *customer,
+                                             const vc_order_line *lines, size_t n,
+                                             const char *currency, vc_order *out);
+/* Adds a historical order as given (import of history, the demo seed). */
+VC_MUST_CHECK vc_status vc_store_add_order(vc_store *s, const vc_order *o);
+/* What the customer's orders placed since local midnight (UTC) add up to. */
+VC_MUST_CHECK vc_status vc_store_spent_today(vc_store *s, const char *customer, double *out);
+
+/* Records a request for a human with the conversation so far (JSON array of
+ * {"who","text"}). *id gets the request's id. */
+VC_MUST_CHECK vc_status vc_store_add_handover(vc_store *s, const char *customer,
+                                              const char *reason, const char *transcript_json,
+                                              long long *id);
+VC_MUST_CHECK vc_status vc_store_handover_count(vc_store *s, size_t *out);
+
+/* Dialog sessions, so that `voxcart ask` can carry a conversation across
+ * processes. get: VC_ENOTFOUND when none; *json is the caller's to free. */
+VC_MUST_CHECK vc_status vc_store_session_get(vc_store *s, const char *session, char **json);
+VC_MUST_CHECK vc_status vc_store_session_put(vc_store *s, const char *session, const char *json);
+VC_MUST_CHECK vc_status vc_store_session_delete(vc_store *s, const char *session);
+
+/* Loads the demo seed (models/store/demo.json: catalog, customer, history)
+ * into an empty store. */
+VC_MUST_CHECK vc_status vc_store_seed(vc_store *s, const char *seed_json_path);
+
+#endif

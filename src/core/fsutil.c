@@ -1,0 +1,165 @@
+#include "core/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+vc_status vc_read_file(const char *path, size_t max_bytes, char **out, size_t *len)
+{
+    vc_status rc = VC_OK;
+    size_t cap = 4096, n = 0;
+    char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+
+    *out = NULL;
+    if (len)
+        *len = 0;
+    if (!f)
+        return vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+    buf = malloc(cap);
+    if (!buf) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", path);
+        goto out_close;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            size_t ncap = cap * 2;
+            char *nb;
+            if (ncap > max_bytes + 2)
+                ncap = max_bytes + 2;
+            if (ncap <= cap) {
+                rc = vc_fail(VC_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
+                goto out_free;
+            }
+            nb = realloc(buf, ncap);
+            if (!nb) {
+                rc = vc_fail(VC_ENOMEM, "%s: out of memory", path);
+                goto out_free;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (n > max_bytes) {
+            rc = vc_fail(VC_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
+            goto out_free;
+        }
+        if (got == 0) {
+            if (ferror(f)) {
+                rc = vc_fail(VC_EIO, "%s: read error", path);
+                goto out_free;
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    buf = NULL;
+out_free:
+    free(buf);
+out_close:
+    fclose(f);
+    return rc;
+}
+
+static vc_status fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    vc_status rc = VC_OK;
+    int fd;
+
+    if (!copy)
+        return vc_fail(VC_ENOMEM, "out of memory");
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || fsync(fd) != 0)
+        rc = vc_fail(VC_EIO, "%s: cannot sync directory: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+vc_status vc_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    const char *p = data;
+    vc_status rc = VC_OK;
+    int fd;
+
+    if (!tmp)
+        return vc_fail(VC_ENOMEM, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = vc_fail(VC_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
+        goto out_free;
+    }
+    if (fchmod(fd, (mode_t)mode) != 0) {
+        rc = vc_fail(VC_EIO, "%s: chmod: %s", tmp, strerror(errno));
+        goto out_unlink;
+    }
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = vc_fail(VC_EIO, "%s: write failed: %s", path, strerror(errno));
+            goto out_unlink;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        rc = vc_fail(VC_EIO, "%s: fsync failed: %s", path, strerror(errno));
+        goto out_unlink;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = vc_fail(VC_EIO, "%s: close failed: %s", path, strerror(errno));
+        goto out_unlink;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = vc_fail(VC_EIO, "%s: rename failed: %s", path, strerror(errno));
+        goto out_unlink;
+    }
+    rc = fsync_dir_of(path);
+    goto out_free;
+out_unlink:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+out_free:
+    free(tmp);
+    return rc;
+}
+
+vc_status vc_mkdirs(const char *dir)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof buf)
+        return vc_fail(VC_EINVAL, "bad directory name");
+    memcpy(buf, dir, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return vc_fail(VC_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return vc_fail(VC_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+    return VC_OK;
+}

@@ -1,0 +1,56 @@
+/* The conversation: state, purchase policy, replies.
+ *
+ * A dialog takes one understood utterance per turn and answers with a reply
+ * rendered from the pack's reply templates. It never places an order without
+ * an explicit "yes" to a confirmation that named product, quantity and price,
+ * and it enforces the purchase policy (quantity cap, daily spend limit,
+ * optional 4-digit voice PIN, stock).
+ *
+ * Its state can be saved to and restored from JSON, so a conversation can
+ * span processes (`voxcart ask`). */
+#ifndef VC_DIALOG_H
+#define VC_DIALOG_H
+
+#include <stddef.h>
+
+#include "commerce/store.h"
+#include "core/status.h"
+#include "nlu/understander.h"
+
+typedef struct {
+    const char *locale;       /* "en-US" */
+    const char *customer_id;  /* whose history and orders */
+    int max_quantity;         /* per order line; 0: no cap */
+    double daily_spend_limit; /* per customer per day; 0: none */
+    const char *pin;          /* NULL or "": no PIN; else 4 digits asked before ordering */
+} vc_dialog_config;
+
+typedef struct vc_dialog vc_dialog;
+
+/* pack, store and cfg's strings must outlive the dialog. */
+VC_MUST_CHECK vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack,
+                                      vc_store *store, vc_dialog **out);
+void vc_dialog_free(vc_dialog *d);
+
+typedef struct {
+    char *reply;         /* what to say */
+    int order_placed;    /* this turn placed an order */
+    char *order_number;  /* when order_placed */
+    int handover;        /* this turn asked for a human */
+    int finished;        /* the conversation is over (order placed, cancelled) */
+} vc_turn;
+
+/* One turn. u is what the customer's utterance was understood as (intent
+ * NULL: not understood, the dialog asks again or offers help). */
+VC_MUST_CHECK vc_status vc_dialog_turn(vc_dialog *d, const vc_understanding *u, vc_turn *out);
+void vc_turn_clear(vc_turn *t);
+
+/* The reply to start a conversation with ("Hi, what can I get you?"). */
+VC_MUST_CHECK vc_status vc_dialog_greeting(vc_dialog *d, char **reply);
+
+/* State as JSON (caller frees) and back. A corrupt state fails with
+ * VC_EPARSE and leaves the dialog at its start. */
+VC_MUST_CHECK vc_status vc_dialog_save(const vc_dialog *d, char **json);
+VC_MUST_CHECK vc_status vc_dialog_restore(vc_dialog *d, const char *json);
+
+#endif

@@ -1,0 +1,105 @@
+/* Domain packs and the understander: text -> intent, slots, confidence.
+ *
+ * A pack (models/domains/<name>/, documented in models/README.md) holds the
+ * sentence templates of every intent, its slot lists, its reply templates per
+ * locale and its settings. vc_understander compiles a pack into one matcher;
+ * dynamic slot lists (the catalog's product names, its attributes) are given
+ * to it with vc_understander_set_list() and can be replaced at any time (after
+ * a catalog sync) without recompiling the templates.
+ *
+ * The same compiled templates are what the speech recogniser's grammar is
+ * built from (issue 3), so a pack is the single source of truth of what can
+ * be said. */
+#ifndef VC_UNDERSTANDER_H
+#define VC_UNDERSTANDER_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+
+/* Ceilings on outside data. */
+#define VC_UTTERANCE_MAX_BYTES 1024 /* longer text is rejected, not truncated */
+#define VC_UTTERANCE_MAX_TOKENS 64
+#define VC_PACK_FILE_MAX_BYTES (1u << 20)
+
+typedef struct vc_pack vc_pack;
+typedef struct vc_understander vc_understander;
+
+/* ---- packs --------------------------------------------------------------- */
+
+/* Loads the pack in dir (pack.ini, intents.txt, slots/, replies/). A syntax
+ * error fails with VC_EPARSE and a detail naming file, line and problem. */
+VC_MUST_CHECK vc_status vc_pack_load(const char *dir, vc_pack **out);
+void vc_pack_free(vc_pack *pack);
+
+/* The pack's name ("retail"). */
+const char *vc_pack_name(const vc_pack *pack);
+/* A value of pack.ini's [pack] section, or NULL. The pointer lives as long
+ * as the pack. */
+const char *vc_pack_setting(const vc_pack *pack, const char *key);
+/* The reply template `key` for locale ("en-US"), falling back to the pack's
+ * default locale; NULL when the pack has none. Placeholders are {name}. */
+const char *vc_pack_reply(const vc_pack *pack, const char *locale, const char *key);
+/* Dynamic lists the pack declares ("product" -> "catalog:products"). i from 0;
+ * returns 0 past the last one. */
+int vc_pack_dynamic_list(const vc_pack *pack, size_t i, const char **list_name,
+                         const char **source);
+
+/* ---- understander -------------------------------------------------------- */
+
+/* Compiles pack (which must outlive the understander). Dynamic lists start
+ * empty: a template that needs one matches nothing until it is set. */
+VC_MUST_CHECK vc_status vc_understander_new(const vc_pack *pack, vc_understander **out);
+void vc_understander_free(vc_understander *u);
+
+/* One phrase of a list: the words a customer may say and the value a slot
+ * takes when they are said (NULL value: the phrase itself). A derived phrase
+ * (a shortened product name, say) loses against a full name or an alias and
+ * may be ambiguous between several values. */
+typedef struct {
+    const char *phrase;
+    const char *value;
+    int derived;
+} vc_list_entry;
+
+/* Replaces the dynamic list list_name with entries (copied). Fails with
+ * VC_ENOTFOUND when the pack declares no such list. */
+VC_MUST_CHECK vc_status vc_understander_set_list(vc_understander *u, const char *list_name,
+                                                 const vc_list_entry *entries, size_t n);
+
+typedef enum { VC_SLOT_STRING, VC_SLOT_NUMBER } vc_slot_type;
+
+typedef struct {
+    char *name;          /* "product", "size" */
+    vc_slot_type type;
+    char *value;         /* normalised: a SKU, "456", "twelve ounce"; a number as text */
+    double number;       /* the value when type is VC_SLOT_NUMBER */
+    char *text;          /* the words that were said */
+    char **alternatives; /* other values equally likely (an ambiguous product) */
+    size_t n_alternatives;
+} vc_slot;
+
+typedef struct {
+    char *text;         /* the input as understood: lower case, fillers kept */
+    const char *intent; /* NULL: rejected. Points into the pack. */
+    double confidence;  /* 0..1 */
+    vc_slot *slots;
+    size_t n_slots;
+} vc_understanding;
+
+/* Understands one sentence. Rejection is not an error: it returns VC_OK with
+ * intent NULL. Errors are for bad arguments and memory. The understander
+ * keeps scratch state, so one object serves one thread at a time.
+ * out must be cleared with vc_understanding_clear(). */
+VC_MUST_CHECK vc_status vc_understand(vc_understander *u, const char *text,
+                                      vc_understanding *out);
+void vc_understanding_clear(vc_understanding *r);
+/* The first slot called name, or NULL. */
+const vc_slot *vc_understanding_slot(const vc_understanding *r, const char *name);
+
+/* The output contract of DESIGN.md, one line, no trailing newline:
+ * {"text":…,"intent":…|null,"confidence":…,"slots":[{"name","value","text"}]}
+ * Number slots have JSON number values. Caller frees. */
+char *vc_understanding_to_json(const vc_understanding *r);
+
+#endif
