@@ -1,1 +1,239 @@
-/* placeholder: being written */
+#include "assistant/assistant.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "build_config.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+
+struct vc_assistant {
+    vc_pack *pack;
+    vc_understander *understander;
+    vc_store *store;
+    vc_dialog *dialog;
+    vc_dialog_config dialog_cfg;
+    char locale[16];
+    char customer_id[64];
+    char pin[8];
+};
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *vc_models_dir(void)
+{
+    const char *env = getenv("VOXCART_MODELS");
+
+    if (env && *env)
+        return env;
+    /* A build that runs from its build tree reads the models of the source
+     * tree it was built from; an installed one, its data directory. */
+    if (is_dir(VC_SOURCE_DIR "/models/domains"))
+        return VC_SOURCE_DIR "/models";
+    return VC_DATADIR "/models";
+}
+
+vc_status vc_board_dir(const char *board, char *out, size_t cap)
+{
+    const char *models = vc_models_dir();
+    int n;
+
+    if (!board || !*board || strchr(board, '/') || strstr(board, ".."))
+        return vc_fail(VC_EINVAL, "bad board name '%s'", board ? board : "");
+    /* boards/ sits beside models/ in both layouts. */
+    n = snprintf(out, cap, "%s/../boards/%s", models, board);
+    if (n < 0 || (size_t)n >= cap)
+        return vc_fail(VC_EINVAL, "board path too long");
+    if (!is_dir(out))
+        return vc_fail(VC_ENOTFOUND, "unknown board '%s' (no %s)", board, out);
+    return VC_OK;
+}
+
+static vc_status default_store_path(const vc_config *cfg, char *out, size_t cap)
+{
+    const char *home = getenv("HOME");
+    const char *xdg = getenv("XDG_STATE_HOME");
+    char dir[512];
+    vc_status rc;
+    int n;
+
+    if (cfg->state_dir[0])
+        n = snprintf(dir, sizeof dir, "%s", cfg->state_dir);
+    else if (xdg && *xdg)
+        n = snprintf(dir, sizeof dir, "%s/voxcart", xdg);
+    else if (home && *home)
+        n = snprintf(dir, sizeof dir, "%s/.local/state/voxcart", home);
+    else
+        return vc_fail(VC_EINVAL, "no state directory: set [device] state_dir in the config");
+    if (n < 0 || (size_t)n >= sizeof dir)
+        return vc_fail(VC_EINVAL, "state directory path too long");
+    rc = vc_mkdirs(dir);
+    if (rc != VC_OK)
+        return rc;
+    n = snprintf(out, cap, "%s/store.db", dir);
+    if (n < 0 || (size_t)n >= cap)
+        return vc_fail(VC_EINVAL, "state directory path too long");
+    return VC_OK;
+}
+
+/* Opens the store the options name and makes sure it has a catalog: the
+ * given catalog file (into a private in-memory store), or the demo seed for
+ * a new store. */
+static vc_status open_store(const vc_assistant_options *opt, vc_store **out)
+{
+    char path[640], seed[640];
+    vc_catalog *catalog = NULL;
+    vc_store *store = NULL;
+    size_t count = 0;
+    vc_status rc;
+
+    if (opt->catalog_path) {
+        rc = vc_catalog_load(opt->catalog_path, &catalog);
+        if (rc != VC_OK)
+            return rc;
+        rc = vc_store_open(":memory:", &store);
+        if (rc == VC_OK)
+            rc = vc_store_import_catalog(store, catalog);
+        vc_catalog_free(catalog);
+        goto out;
+    }
+    if (opt->store_path)
+        snprintf(path, sizeof path, "%s", opt->store_path);
+    else if ((rc = default_store_path(opt->config, path, sizeof path)) != VC_OK)
+        return rc;
+    rc = vc_store_open(path, &store);
+    if (rc != VC_OK)
+        return rc;
+    rc = vc_store_product_count(store, &count);
+    if (rc == VC_OK && count == 0) {
+        snprintf(seed, sizeof seed, "%s/store/demo.json", vc_models_dir());
+        vc_log_info("new store %s: loading the demo store from %s", path, seed);
+        rc = vc_store_seed(store, seed);
+    }
+out:
+    if (rc != VC_OK) {
+        vc_store_close(store);
+        return rc;
+    }
+    *out = store;
+    return VC_OK;
+}
+
+vc_status vc_assistant_reload_catalog(vc_assistant *a)
+{
+    vc_catalog_phrases phrases = {0};
+    vc_catalog *catalog = NULL;
+    vc_list_entry *entries = NULL;
+    const char *list, *source;
+    vc_status rc;
+
+    rc = vc_store_load_catalog(a->store, &catalog);
+    if (rc != VC_OK)
+        return rc;
+    rc = vc_catalog_phrases_build(catalog, &phrases);
+    if (rc != VC_OK)
+        goto out_free_catalog;
+    for (size_t i = 0; vc_pack_dynamic_list(a->pack, i, &list, &source); i++) {
+        const vc_catalog_phrase *src;
+        size_t n;
+
+        if (strcmp(source, "catalog:products") == 0) {
+            src = phrases.products;
+            n = phrases.n_products;
+        } else if (strcmp(source, "catalog:attributes") == 0) {
+            src = phrases.attributes;
+            n = phrases.n_attributes;
+        } else {
+            rc = vc_fail(VC_EPARSE, "pack %s: list %s: unknown source '%s'",
+                         vc_pack_name(a->pack), list, source);
+            goto out_free_phrases;
+        }
+        free(entries);
+        entries = calloc(n ? n : 1, sizeof *entries);
+        if (!entries) {
+            rc = vc_fail(VC_ENOMEM, "out of memory");
+            goto out_free_phrases;
+        }
+        for (size_t k = 0; k < n; k++) {
+            entries[k].phrase = src[k].phrase;
+            entries[k].value = src[k].value;
+            entries[k].derived = src[k].derived;
+        }
+        rc = vc_understander_set_list(a->understander, list, entries, n);
+        if (rc != VC_OK)
+            goto out_free_phrases;
+    }
+out_free_phrases:
+    free(entries);
+    vc_catalog_phrases_clear(&phrases);
+out_free_catalog:
+    vc_catalog_free(catalog);
+    return rc;
+}
+
+vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out)
+{
+    const vc_config *cfg = opt->config;
+    const char *domain = opt->domain ? opt->domain : cfg->domain;
+    vc_assistant *a;
+    char dir[640];
+    vc_status rc;
+
+    *out = NULL;
+    if (!domain[0] || strchr(domain, '/') || strstr(domain, ".."))
+        return vc_fail(VC_EINVAL, "bad domain name '%s'", domain);
+    a = calloc(1, sizeof *a);
+    if (!a)
+        return vc_fail(VC_ENOMEM, "out of memory");
+    snprintf(dir, sizeof dir, "%s/domains/%s", vc_models_dir(), domain);
+    if (!is_dir(dir)) {
+        rc = vc_fail(VC_ENOTFOUND, "unknown domain '%s' (no pack at %s)", domain, dir);
+        goto out_free;
+    }
+    if ((rc = vc_pack_load(dir, &a->pack)) != VC_OK)
+        goto out_free;
+    if ((rc = vc_understander_new(a->pack, &a->understander)) != VC_OK)
+        goto out_free;
+    if ((rc = open_store(opt, &a->store)) != VC_OK)
+        goto out_free;
+    if ((rc = vc_assistant_reload_catalog(a)) != VC_OK)
+        goto out_free;
+
+    snprintf(a->locale, sizeof a->locale, "%s", cfg->locale);
+    snprintf(a->customer_id, sizeof a->customer_id, "%s", cfg->customer_id);
+    snprintf(a->pin, sizeof a->pin, "%s", cfg->pin);
+    a->dialog_cfg.locale = a->locale;
+    a->dialog_cfg.customer_id = a->customer_id;
+    a->dialog_cfg.max_quantity = cfg->max_quantity;
+    a->dialog_cfg.daily_spend_limit = cfg->daily_spend_limit;
+    a->dialog_cfg.pin = a->pin[0] ? a->pin : NULL;
+    if ((rc = vc_dialog_new(&a->dialog_cfg, a->pack, a->store, &a->dialog)) != VC_OK)
+        goto out_free;
+    *out = a;
+    return VC_OK;
+out_free:
+    vc_assistant_free(a);
+    return rc;
+}
+
+void vc_assistant_free(vc_assistant *a)
+{
+    if (!a)
+        return;
+    vc_dialog_free(a->dialog);
+    vc_store_close(a->store);
+    vc_understander_free(a->understander);
+    vc_pack_free(a->pack);
+    free(a);
+}
+
+vc_understander *vc_assistant_understander(vc_assistant *a) { return a->understander; }
+const vc_pack *vc_assistant_pack(vc_assistant *a) { return a->pack; }
+vc_store *vc_assistant_store(vc_assistant *a) { return a->store; }
+vc_dialog *vc_assistant_dialog(vc_assistant *a) { return a->dialog; }

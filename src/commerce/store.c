@@ -1,1 +1,1770 @@
-/* placeholder: being written */
+#include "commerce/store.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commerce/catalog_internal.h"
+#include "core/fsutil.h"
+
+/* "vcrt": marks a database as a voxcart store (PRAGMA application_id). */
+#define STORE_APPLICATION_ID 0x76637274
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+#define MAX_ORDER_LINES 100
+#define MAX_LINE_QUANTITY 1000
+#define MAX_ID_LEN 128           /* customer ids, order numbers, session ids */
+#define MAX_TEXT (1u << 20)      /* a session state, a hand-over transcript */
+#define MAX_QUERY_WORDS 16
+#define MAX_QUERY_ATTRIBUTES 16
+#define MAX_SEARCH_LIMIT 100
+
+struct vc_store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Version 1. A later version appends a migration to migrations[] (the SQL
+ * that takes version i+1 to i+2) and bumps STORE_SCHEMA_VERSION. */
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS products("
+    "  sku TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  price REAL NOT NULL CHECK(price >= 0),"
+    "  currency TEXT NOT NULL,"
+    "  category TEXT NOT NULL,"
+    "  stock INTEGER NOT NULL CHECK(stock >= 0),"
+    "  position INTEGER NOT NULL,"
+    /* the stemmed words of name, aliases and category, space-delimited on
+     * both sides so that LIKE '% word %' matches whole words */
+    "  search_text TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS products_by_position ON products(position);"
+    "CREATE TABLE IF NOT EXISTS product_aliases("
+    "  sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  PRIMARY KEY(sku, position));"
+    "CREATE TABLE IF NOT EXISTS product_attributes("
+    "  sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY(sku, key));"
+    "CREATE TABLE IF NOT EXISTS customers("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS orders("
+    "  number TEXT PRIMARY KEY,"
+    "  customer_id TEXT NOT NULL REFERENCES customers(id),"
+    "  status TEXT NOT NULL CHECK(status IN ('placed','packed','shipped','delivered','cancelled')),"
+    "  placed_at TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  total REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS orders_by_customer ON orders(customer_id, placed_at);"
+    /* no foreign key to products: history outlives a catalog that drops a SKU */
+    "CREATE TABLE IF NOT EXISTS order_lines("
+    "  order_number TEXT NOT NULL REFERENCES orders(number) ON DELETE CASCADE,"
+    "  line INTEGER NOT NULL,"
+    "  sku TEXT NOT NULL,"
+    "  description TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL CHECK(quantity > 0),"
+    "  unit_price REAL NOT NULL,"
+    "  PRIMARY KEY(order_number, line));"
+    "CREATE INDEX IF NOT EXISTS order_lines_by_sku ON order_lines(sku);"
+    "CREATE TABLE IF NOT EXISTS handovers("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  customer_id TEXT,"
+    "  reason TEXT NOT NULL,"
+    "  transcript TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sessions("
+    "  id TEXT PRIMARY KEY,"
+    "  state TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);";
+
+static const char *const migrations[] = {NULL};
+
+/* ---- errors and statements ------------------------------------------------- */
+
+static vc_status status_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return VC_ENOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return VC_EIO;
+    case SQLITE_CONSTRAINT:
+        return VC_EINVAL;
+    default:
+        return VC_EDB;
+    }
+}
+
+/* Records sqlite's own message; must run before anything (a ROLLBACK)
+ * replaces it. */
+static vc_status db_fail(vc_store *s, int rc, const char *what)
+{
+    const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    return vc_fail(status_of(rc), "%s: %s: %s", s->path, what, msg);
+}
+
+static vc_status prepare(vc_store *s, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(s, rc, what);
+    }
+    return VC_OK;
+}
+
+static vc_status exec(vc_store *s, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? VC_OK : db_fail(s, rc, what);
+}
+
+static vc_status tx_begin(vc_store *s, const char *what)
+{
+    return exec(s, "BEGIN IMMEDIATE", what);
+}
+
+static vc_status tx_commit(vc_store *s, const char *what)
+{
+    return exec(s, "COMMIT", what);
+}
+
+/* Keeps the detail of the failure that made us roll back. */
+static void tx_rollback(vc_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static vc_status tx_end(vc_store *s, vc_status rc, const char *what)
+{
+    if (rc == VC_OK)
+        rc = tx_commit(s, what);
+    if (rc != VC_OK)
+        tx_rollback(s);
+    return rc;
+}
+
+/* Copies a text column; NULL only for a NULL column or no memory. */
+static int col_dup(sqlite3_stmt *st, int i, char **out)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    *out = t ? strdup((const char *)t) : NULL;
+    return *out != NULL;
+}
+
+static int step_row(sqlite3_stmt *st, int *rc)
+{
+    *rc = sqlite3_step(st);
+    return *rc == SQLITE_ROW;
+}
+
+static void utc_now(char out[32], int midnight)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, midnight ? "%Y-%m-%dT00:00:00Z" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int is_currency_code(const char *s)
+{
+    return s && strlen(s) == 3 && isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
+           isupper((unsigned char)s[2]);
+}
+
+static int is_id(const char *s)
+{
+    size_t n;
+
+    if (!s || !(n = strlen(s)) || n > MAX_ID_LEN)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+static vc_status query_int(vc_store *s, const char *sql, long long *out, const char *what)
+{
+    sqlite3_stmt *st;
+    vc_status st_rc = prepare(s, sql, &st, what);
+    int rc;
+
+    if (st_rc != VC_OK)
+        return st_rc;
+    *out = 0;
+    if (step_row(st, &rc))
+        *out = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        st_rc = db_fail(s, rc, what);
+    sqlite3_finalize(st);
+    return st_rc;
+}
+
+static vc_status create_or_migrate(vc_store *s)
+{
+    long long version, app_id, tables;
+    vc_status rc;
+    char sql[96];
+
+    rc = tx_begin(s, "reading the schema");
+    if (rc != VC_OK)
+        return rc;
+    /* read inside the transaction: another process may have just made it */
+    if ((rc = query_int(s, "PRAGMA user_version", &version, "reading the schema")) != VC_OK ||
+        (rc = query_int(s, "PRAGMA application_id", &app_id, "reading the schema")) != VC_OK ||
+        (rc = query_int(s, "SELECT count(*) FROM sqlite_master", &tables, "reading the schema")) !=
+            VC_OK)
+        goto out_rollback;
+    if (version == 0 && app_id == 0 && tables > 0) {
+        rc = vc_fail(VC_EDB, "%s: not a voxcart store (an SQLite database with other tables)",
+                     s->path);
+        goto out_rollback;
+    }
+    if (version != 0 && app_id != STORE_APPLICATION_ID) {
+        rc = vc_fail(VC_EDB, "%s: not a voxcart store (application id %lld)", s->path, app_id);
+        goto out_rollback;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        rc = vc_fail(VC_EDB, "%s: store schema %lld is newer than this build knows (%d); update voxcart",
+                     s->path, version, STORE_SCHEMA_VERSION);
+        goto out_rollback;
+    }
+    if (version == 0) {
+        if ((rc = exec(s, schema_v1, "creating the schema")) != VC_OK)
+            goto out_rollback;
+        version = 1;
+    }
+    for (; version < STORE_SCHEMA_VERSION; version++) {
+        if ((rc = exec(s, migrations[version - 1], "migrating the schema")) != VC_OK)
+            goto out_rollback;
+    }
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d",
+             STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+    if ((rc = exec(s, sql, "writing the schema version")) != VC_OK)
+        goto out_rollback;
+    return tx_commit(s, "creating the schema");
+out_rollback:
+    tx_rollback(s);
+    return rc;
+}
+
+vc_status vc_store_open(const char *path, vc_store **out)
+{
+    vc_store *s;
+    vc_status rc;
+    int src;
+
+    *out = NULL;
+    if (!path || !path[0])
+        return vc_fail(VC_EINVAL, "store: no path given");
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return vc_fail(VC_ENOMEM, "%s: out of memory", path);
+    }
+    src = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (src != SQLITE_OK) {
+        int err = s->db ? sqlite3_system_errno(s->db) : 0;
+        rc = vc_fail(VC_EIO, "%s: cannot open the store: %s%s%s", path,
+                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src), err ? ": " : "",
+                     err ? strerror(err) : "");
+        goto out_close;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* The first read is where a file that is not SQLite shows itself. */
+    src = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if ((src & 0xff) == SQLITE_NOTADB) {
+        rc = vc_fail(VC_EDB, "%s: not a voxcart store (%s)", path, sqlite3_errmsg(s->db));
+        goto out_close;
+    }
+    if (src != SQLITE_OK) {
+        rc = db_fail(s, src, "opening the store");
+        goto out_close;
+    }
+    if (sqlite3_db_readonly(s->db, "main") == 1) {
+        rc = vc_fail(VC_EIO, "%s: the store is read-only (check the file's permissions)", path);
+        goto out_close;
+    }
+    if ((rc = exec(s, "PRAGMA foreign_keys=ON", "enabling foreign keys")) != VC_OK ||
+        (rc = exec(s, "PRAGMA journal_mode=WAL", "enabling WAL")) != VC_OK ||
+        (rc = exec(s, "PRAGMA synchronous=FULL", "setting synchronous")) != VC_OK)
+        goto out_close;
+    if ((rc = create_or_migrate(s)) != VC_OK)
+        goto out_close;
+    *out = s;
+    return VC_OK;
+out_close:
+    vc_store_close(s);
+    return rc;
+}
+
+void vc_store_close(vc_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+/* ---- catalog --------------------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    size_t n, cap;
+} text_buf;
+
+static int text_append(text_buf *b, const char *words)
+{
+    char w[VC_CATALOG_MAX_FIELD + 1];
+    const char *p = words;
+
+    while (*p) {
+        size_t len = strcspn(p, " ");
+        if (len && len < sizeof w) {
+            memcpy(w, p, len);
+            w[len] = '\0';
+            vc_word_stem(w);
+            size_t wl = strlen(w);
+            if (b->n + wl + 3 > b->cap) {
+                size_t ncap = (b->cap + wl + 3) * 2;
+                char *nb = realloc(b->buf, ncap);
+                if (!nb)
+                    return 0;
+                b->buf = nb;
+                b->cap = ncap;
+            }
+            if (!b->n)
+                b->buf[b->n++] = ' ';
+            memcpy(b->buf + b->n, w, wl);
+            b->n += wl;
+            b->buf[b->n++] = ' ';
+            b->buf[b->n] = '\0';
+        }
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return 1;
+}
+
+/* " melitta cone coffee filter household ": what search matches words in. */
+static vc_status search_text_of(const vc_product *p, char **out)
+{
+    char words[4 * VC_CATALOG_MAX_FIELD];
+    text_buf b = {0};
+    int ok = 1;
+
+    vc_text_words(p->name ? p->name : "", words, sizeof words);
+    ok = text_append(&b, words);
+    for (size_t i = 0; ok && i < p->n_aliases; i++) {
+        vc_text_words(p->aliases[i] ? p->aliases[i] : "", words, sizeof words);
+        ok = text_append(&b, words);
+    }
+    if (ok && p->category) {
+        vc_text_words(p->category, words, sizeof words);
+        ok = text_append(&b, words);
+    }
+    if (!ok) {
+        free(b.buf);
+        return vc_fail(VC_ENOMEM, "indexing product: out of memory");
+    }
+    *out = b.buf ? b.buf : strdup(" ");
+    return *out ? VC_OK : vc_fail(VC_ENOMEM, "indexing product: out of memory");
+}
+
+static vc_status import_locked(vc_store *s, const vc_catalog *c)
+{
+    static const char *what = "importing the catalog";
+    sqlite3_stmt *ins_product = NULL, *ins_alias = NULL, *ins_attr = NULL;
+    vc_status rc;
+    int src;
+
+    if ((rc = exec(s, "DELETE FROM product_attributes; DELETE FROM product_aliases;"
+                      "DELETE FROM products",
+                   what)) != VC_OK)
+        return rc;
+    if ((rc = prepare(s,
+                      "INSERT INTO products(sku, name, price, currency, category, stock, position,"
+                      " search_text) VALUES(?,?,?,?,?,?,?,?)",
+                      &ins_product, what)) != VC_OK ||
+        (rc = prepare(s, "INSERT INTO product_aliases(sku, position, alias) VALUES(?,?,?)",
+                      &ins_alias, what)) != VC_OK ||
+        (rc = prepare(s,
+                      "INSERT INTO product_attributes(sku, position, key, value) VALUES(?,?,?,?)",
+                      &ins_attr, what)) != VC_OK)
+        goto out_finalize;
+    for (size_t i = 0; i < c->n_products; i++) {
+        const vc_product *p = &c->products[i];
+        char *search = NULL;
+
+        if ((rc = search_text_of(p, &search)) != VC_OK)
+            goto out_finalize;
+        sqlite3_bind_text(ins_product, 1, p->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins_product, 2, p->name, -1, SQLITE_STATIC);
+        sqlite3_bind_double(ins_product, 3, p->price);
+        sqlite3_bind_text(ins_product, 4, p->currency, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins_product, 5, p->category, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins_product, 6, p->stock);
+        sqlite3_bind_int64(ins_product, 7, (sqlite3_int64)i);
+        sqlite3_bind_text(ins_product, 8, search, -1, SQLITE_STATIC);
+        src = sqlite3_step(ins_product);
+        sqlite3_reset(ins_product);
+        free(search);
+        if (src != SQLITE_DONE)
+            goto out_product_failed;
+        for (size_t j = 0; j < p->n_aliases; j++) {
+            sqlite3_bind_text(ins_alias, 1, p->sku, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins_alias, 2, (sqlite3_int64)j);
+            sqlite3_bind_text(ins_alias, 3, p->aliases[j], -1, SQLITE_STATIC);
+            src = sqlite3_step(ins_alias);
+            sqlite3_reset(ins_alias);
+            if (src != SQLITE_DONE)
+                goto out_product_failed;
+        }
+        for (size_t j = 0; j < p->n_attributes; j++) {
+            sqlite3_bind_text(ins_attr, 1, p->sku, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins_attr, 2, (sqlite3_int64)j);
+            sqlite3_bind_text(ins_attr, 3, p->attributes[j].key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins_attr, 4, p->attributes[j].value, -1, SQLITE_STATIC);
+            src = sqlite3_step(ins_attr);
+            sqlite3_reset(ins_attr);
+            if (src != SQLITE_DONE)
+                goto out_product_failed;
+        }
+        continue;
+    out_product_failed:
+        if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
+            rc = vc_fail(VC_EINVAL, "%s: catalog product %zu (sku \"%s\"): duplicate sku or key",
+                         s->path, i + 1, p->sku ? p->sku : "");
+        else
+            rc = vc_fail(status_of(src), "%s: catalog product %zu (sku \"%s\"): %s", s->path,
+                         i + 1, p->sku ? p->sku : "", sqlite3_errmsg(s->db));
+        goto out_finalize;
+    }
+out_finalize:
+    sqlite3_finalize(ins_product);
+    sqlite3_finalize(ins_alias);
+    sqlite3_finalize(ins_attr);
+    return rc;
+}
+
+vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c)
+{
+    vc_status rc;
+
+    if (!s || !c)
+        return vc_fail(VC_EINVAL, "import catalog: no store or catalog");
+    if ((rc = tx_begin(s, "importing the catalog")) != VC_OK)
+        return rc;
+    rc = import_locked(s, c);
+    return tx_end(s, rc, "importing the catalog");
+}
+
+#define PRODUCT_COLUMNS "sku, name, price, currency, category, stock"
+
+static vc_status product_from_row(vc_store *s, sqlite3_stmt *st, vc_product *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!col_dup(st, 0, &p->sku) || !col_dup(st, 1, &p->name) || !col_dup(st, 3, &p->currency) ||
+        !col_dup(st, 4, &p->category)) {
+        vc_product_clear(p);
+        return vc_fail(VC_ENOMEM, "%s: reading a product: out of memory", s->path);
+    }
+    p->price = sqlite3_column_double(st, 2);
+    p->stock = sqlite3_column_int(st, 5);
+    return VC_OK;
+}
+
+static vc_status grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return VC_OK;
+    size_t ncap = *cap ? *cap * 2 : 4;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = realloc(*arr, ncap * size);
+    if (!n)
+        return vc_fail(VC_ENOMEM, "out of memory");
+    *arr = n;
+    *cap = ncap;
+    return VC_OK;
+}
+
+static vc_status add_alias(vc_product *p, size_t *cap, sqlite3_stmt *st, int col)
+{
+    vc_status rc = grow((void **)&p->aliases, cap, p->n_aliases + 1, sizeof *p->aliases);
+    if (rc != VC_OK)
+        return rc;
+    if (!col_dup(st, col, &p->aliases[p->n_aliases]))
+        return vc_fail(VC_ENOMEM, "reading aliases: out of memory");
+    p->n_aliases++;
+    return VC_OK;
+}
+
+static vc_status add_attribute(vc_product *p, size_t *cap, sqlite3_stmt *st, int col)
+{
+    vc_attribute *a;
+    vc_status rc = grow((void **)&p->attributes, cap, p->n_attributes + 1, sizeof *p->attributes);
+
+    if (rc != VC_OK)
+        return rc;
+    a = &p->attributes[p->n_attributes];
+    memset(a, 0, sizeof *a);
+    p->n_attributes++;
+    if (!col_dup(st, col, &a->key) || !col_dup(st, col + 1, &a->value))
+        return vc_fail(VC_ENOMEM, "reading attributes: out of memory");
+    return VC_OK;
+}
+
+/* One product with its aliases and attributes. */
+static vc_status read_product(vc_store *s, const char *sku, vc_product *out)
+{
+    sqlite3_stmt *st = NULL;
+    vc_product p = {0};
+    size_t cap = 0;
+    vc_status rc;
+    int src;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = prepare(s, "SELECT " PRODUCT_COLUMNS " FROM products WHERE sku = ?", &st,
+                      "reading a product")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    if (!step_row(st, &src)) {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no product with sku \"%s\"", sku)
+                                : db_fail(s, src, "reading a product");
+        goto out_finalize;
+    }
+    if ((rc = product_from_row(s, st, &p)) != VC_OK)
+        goto out_finalize;
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if ((rc = prepare(s, "SELECT alias FROM product_aliases WHERE sku = ? ORDER BY position", &st,
+                      "reading aliases")) != VC_OK)
+        goto out_clear;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    while (step_row(st, &src))
+        if ((rc = add_alias(&p, &cap, st, 0)) != VC_OK)
+            goto out_clear;
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, "reading aliases");
+        goto out_clear;
+    }
+    sqlite3_finalize(st);
+    cap = 0;
+    if ((rc = prepare(s,
+                      "SELECT key, value FROM product_attributes WHERE sku = ? ORDER BY position",
+                      &st, "reading attributes")) != VC_OK)
+        goto out_clear;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    while (step_row(st, &src))
+        if ((rc = add_attribute(&p, &cap, st, 0)) != VC_OK)
+            goto out_clear;
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, "reading attributes");
+        goto out_clear;
+    }
+    *out = p;
+    sqlite3_finalize(st);
+    return VC_OK;
+out_clear:
+    vc_product_clear(&p);
+out_finalize:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+vc_status vc_store_product(vc_store *s, const char *sku, vc_product *out)
+{
+    if (!s || !sku || !out)
+        return vc_fail(VC_EINVAL, "store product: missing argument");
+    return read_product(s, sku, out);
+}
+
+vc_status vc_store_product_count(vc_store *s, size_t *out)
+{
+    long long n;
+    vc_status rc = query_int(s, "SELECT count(*) FROM products", &n, "counting products");
+    *out = rc == VC_OK ? (size_t)n : 0;
+    return rc;
+}
+
+vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out)
+{
+    static const char *what = "reading the catalog";
+    sqlite3_stmt *st = NULL;
+    vc_catalog *c;
+    size_t cap = 0, i;
+    vc_status rc = VC_OK;
+    int src;
+
+    *out = NULL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return vc_fail(VC_ENOMEM, "%s: out of memory", s->path);
+    /* one read transaction so that the three queries see the same catalog */
+    if ((rc = exec(s, "BEGIN", what)) != VC_OK)
+        goto out_free_catalog;
+    if ((rc = prepare(s, "SELECT " PRODUCT_COLUMNS " FROM products ORDER BY position", &st,
+                      what)) != VC_OK)
+        goto out_free_catalog;
+    while (step_row(st, &src)) {
+        if ((rc = grow((void **)&c->products, &cap, c->n_products + 1, sizeof *c->products)) !=
+                VC_OK ||
+            (rc = product_from_row(s, st, &c->products[c->n_products])) != VC_OK)
+            goto out_free_catalog;
+        c->n_products++;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, what);
+        goto out_free_catalog;
+    }
+    sqlite3_finalize(st);
+
+    /* Children come in product order, so one walk pairs them up. */
+    if ((rc = prepare(s,
+                      "SELECT a.sku, a.alias FROM product_aliases a JOIN products p USING(sku)"
+                      " ORDER BY p.position, a.position",
+                      &st, what)) != VC_OK)
+        goto out_free_catalog;
+    i = 0;
+    cap = 0;
+    while (step_row(st, &src)) {
+        const char *sku = (const char *)sqlite3_column_text(st, 0);
+        size_t before = i;
+        while (i < c->n_products && sku && strcmp(c->products[i].sku, sku) != 0)
+            i++;
+        if (i == c->n_products) {
+            rc = vc_fail(VC_EDB, "%s: %s: aliases out of order", s->path, what);
+            goto out_free_catalog;
+        }
+        if (i != before)
+            cap = 0;
+        if ((rc = add_alias(&c->products[i], &cap, st, 1)) != VC_OK)
+            goto out_free_catalog;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, what);
+        goto out_free_catalog;
+    }
+    sqlite3_finalize(st);
+
+    if ((rc = prepare(s,
+                      "SELECT a.sku, a.key, a.value FROM product_attributes a JOIN products p"
+                      " USING(sku) ORDER BY p.position, a.position",
+                      &st, what)) != VC_OK)
+        goto out_free_catalog;
+    i = 0;
+    cap = 0;
+    while (step_row(st, &src)) {
+        const char *sku = (const char *)sqlite3_column_text(st, 0);
+        size_t before = i;
+        while (i < c->n_products && sku && strcmp(c->products[i].sku, sku) != 0)
+            i++;
+        if (i == c->n_products) {
+            rc = vc_fail(VC_EDB, "%s: %s: attributes out of order", s->path, what);
+            goto out_free_catalog;
+        }
+        if (i != before)
+            cap = 0;
+        if ((rc = add_attribute(&c->products[i], &cap, st, 1)) != VC_OK)
+            goto out_free_catalog;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, what);
+        goto out_free_catalog;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* ends a read: nothing to lose if it fails */
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    *out = c;
+    return VC_OK;
+out_free_catalog:
+    sqlite3_finalize(st);
+    tx_rollback(s);
+    vc_catalog_free(c);
+    return rc;
+}
+
+/* ---- search ---------------------------------------------------------------- */
+
+void vc_product_list_clear(vc_product_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        vc_product_clear(&l->items[i]);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* Words a shopper says around what they want ("I want some of the ..."). */
+static const char *const query_stopwords[] = {
+    "a", "an", "the", "some", "any", "of", "for", "me", "my", "with", "and", "or", "i", "want",
+    "need", "please", "to", "in", "on", "that", "those", "these", "it", "one", "ones", "get",
+    "find", "show", "looking", "buy", NULL};
+
+static int is_stopword(const char *w)
+{
+    for (const char *const *p = query_stopwords; *p; p++)
+        if (strcmp(*p, w) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    char like[MAX_QUERY_WORDS][VC_CATALOG_MAX_FIELD + 4]; /* "% stem %" */
+    size_t n;
+} query_words;
+
+static void split_query(const char *query, query_words *qw)
+{
+    char words[4 * VC_CATALOG_MAX_FIELD];
+    char trimmed[VC_CATALOG_MAX_FIELD + 1];
+    char *save = NULL;
+
+    qw->n = 0;
+    if (!query)
+        return;
+    /* a query longer than a field is cut; the words that matter come first */
+    snprintf(trimmed, sizeof trimmed, "%s", query);
+    vc_text_words(trimmed, words, sizeof words);
+    for (char *w = strtok_r(words, " ", &save); w && qw->n < MAX_QUERY_WORDS;
+         w = strtok_r(NULL, " ", &save)) {
+        char like[VC_CATALOG_MAX_FIELD + 4];
+        int dup = 0;
+
+        if (is_stopword(w))
+            continue;
+        vc_word_stem(w);
+        snprintf(like, sizeof like, "%% %s %%", w);
+        for (size_t i = 0; i < qw->n; i++)
+            dup |= strcmp(qw->like[i], like) == 0;
+        if (!dup)
+            memcpy(qw->like[qw->n++], like, sizeof like);
+    }
+}
+
+static vc_status sql_append(char *sql, size_t cap, const char *piece)
+{
+    size_t n = strlen(sql);
+    if (n + strlen(piece) + 1 > cap)
+        return vc_fail(VC_ETOOBIG, "search: query too complex");
+    strcpy(sql + n, piece);
+    return VC_OK;
+}
+
+vc_status vc_store_search(vc_store *s, const vc_search_query *q, vc_product_list *out)
+{
+    static const char *what = "searching the catalog";
+    char sql[4096] = "SELECT p.sku FROM (SELECT *, (0";
+    char attr_key[MAX_QUERY_ATTRIBUTES][VC_CATALOG_MAX_FIELD + 1];
+    const char *attr_value[MAX_QUERY_ATTRIBUTES];
+    query_words qw;
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0, limit;
+    vc_status rc;
+    int src, b = 1;
+
+    memset(out, 0, sizeof *out);
+    if (!s || !q)
+        return vc_fail(VC_EINVAL, "search: no store or query");
+    if (q->n_attributes > MAX_QUERY_ATTRIBUTES)
+        return vc_fail(VC_ETOOBIG, "search: more than %d attributes", MAX_QUERY_ATTRIBUTES);
+    limit = q->limit ? q->limit : 3;
+    if (limit > MAX_SEARCH_LIMIT)
+        limit = MAX_SEARCH_LIMIT;
+    split_query(q->query, &qw);
+
+    for (size_t i = 0; i < qw.n; i++)
+        if ((rc = sql_append(sql, sizeof sql, " + (search_text LIKE ?)")) != VC_OK)
+            return rc;
+    if ((rc = sql_append(sql, sizeof sql, ") AS matched FROM products) p WHERE 1")) != VC_OK)
+        return rc;
+    if (q->sku && (rc = sql_append(sql, sizeof sql, " AND p.sku = ?")) != VC_OK)
+        return rc;
+    if (q->category && (rc = sql_append(sql, sizeof sql, " AND lower(p.category) = lower(?)")) != VC_OK)
+        return rc;
+    if (q->max_price >= 0 && (rc = sql_append(sql, sizeof sql, " AND p.price <= ?")) != VC_OK)
+        return rc;
+    for (size_t i = 0; i < q->n_attributes; i++) {
+        const char *a = q->attributes[i] ? q->attributes[i] : "";
+        const char *eq = strchr(a, '=');
+        size_t klen = eq ? (size_t)(eq - a) : strlen(a);
+
+        if (klen > VC_CATALOG_MAX_FIELD)
+            return vc_fail(VC_ETOOBIG, "search: attribute \"%.40s…\" too long", a);
+        memcpy(attr_key[i], a, klen);
+        attr_key[i][klen] = '\0';
+        /* "waterproof" asks for waterproof: true; "color=red" for that value */
+        attr_value[i] = eq ? eq + 1 : "true";
+        if ((rc = sql_append(sql, sizeof sql,
+                             " AND EXISTS(SELECT 1 FROM product_attributes a WHERE a.sku = p.sku"
+                             " AND lower(a.key) = lower(?) AND lower(a.value) = lower(?))")) !=
+            VC_OK)
+            return rc;
+    }
+    if (qw.n && (rc = sql_append(sql, sizeof sql, " AND p.matched > 0")) != VC_OK)
+        return rc;
+    if ((rc = sql_append(sql, sizeof sql,
+                         " ORDER BY p.stock > 0 DESC, p.matched DESC, p.price ASC, p.position ASC"
+                         " LIMIT ?")) != VC_OK)
+        return rc;
+
+    if ((rc = prepare(s, sql, &st, what)) != VC_OK)
+        return rc;
+    for (size_t i = 0; i < qw.n; i++)
+        sqlite3_bind_text(st, b++, qw.like[i], -1, SQLITE_STATIC);
+    if (q->sku)
+        sqlite3_bind_text(st, b++, q->sku, -1, SQLITE_STATIC);
+    if (q->category)
+        sqlite3_bind_text(st, b++, q->category, -1, SQLITE_STATIC);
+    if (q->max_price >= 0)
+        sqlite3_bind_double(st, b++, q->max_price);
+    for (size_t i = 0; i < q->n_attributes; i++) {
+        sqlite3_bind_text(st, b++, attr_key[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, b++, attr_value[i], -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, b++, (sqlite3_int64)limit);
+
+    while (step_row(st, &src)) {
+        const char *sku = (const char *)sqlite3_column_text(st, 0);
+        if ((rc = grow((void **)&out->items, &cap, out->n + 1, sizeof *out->items)) != VC_OK)
+            goto out_clear;
+        if ((rc = read_product(s, sku ? sku : "", &out->items[out->n])) != VC_OK)
+            goto out_clear;
+        out->n++;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, what);
+        goto out_clear;
+    }
+    sqlite3_finalize(st);
+    return VC_OK;
+out_clear:
+    sqlite3_finalize(st);
+    vc_product_list_clear(out);
+    return rc;
+}
+
+/* ---- customers ------------------------------------------------------------- */
+
+void vc_customer_clear(vc_customer *c)
+{
+    if (!c)
+        return;
+    free(c->id);
+    free(c->name);
+    memset(c, 0, sizeof *c);
+}
+
+static vc_status put_customer_locked(vc_store *s, const char *id, const char *name)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    if (!is_id(id))
+        return vc_fail(VC_EINVAL, "customer id must be 1 to %d printable bytes", MAX_ID_LEN);
+    if (!name || strlen(name) > VC_CATALOG_MAX_FIELD)
+        return vc_fail(VC_EINVAL, "customer \"%s\": name missing or longer than %u bytes", id,
+                       (unsigned)VC_CATALOG_MAX_FIELD);
+    if ((rc = prepare(s,
+                      "INSERT INTO customers(id, name) VALUES(?, ?)"
+                      " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                      &st, "saving a customer")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, "saving a customer");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+vc_status vc_store_put_customer(vc_store *s, const char *id, const char *name)
+{
+    vc_status rc;
+
+    if ((rc = tx_begin(s, "saving a customer")) != VC_OK)
+        return rc;
+    rc = put_customer_locked(s, id, name);
+    return tx_end(s, rc, "saving a customer");
+}
+
+vc_status vc_store_customer(vc_store *s, const char *id, vc_customer *out)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    memset(out, 0, sizeof *out);
+    if (!id)
+        return vc_fail(VC_EINVAL, "customer: no id");
+    if ((rc = prepare(s, "SELECT id, name FROM customers WHERE id = ?", &st, "reading a customer")) !=
+        VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (step_row(st, &src)) {
+        if (!col_dup(st, 0, &out->id) || !col_dup(st, 1, &out->name)) {
+            vc_customer_clear(out);
+            rc = vc_fail(VC_ENOMEM, "reading a customer: out of memory");
+        }
+    } else {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no customer \"%s\"", id)
+                                : db_fail(s, src, "reading a customer");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static vc_status customer_exists(vc_store *s, const char *id)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    if ((rc = prepare(s, "SELECT 1 FROM customers WHERE id = ?", &st, "reading a customer")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (!step_row(st, &src))
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no customer \"%s\"", id)
+                                : db_fail(s, src, "reading a customer");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- orders ---------------------------------------------------------------- */
+
+void vc_order_clear(vc_order *o)
+{
+    if (!o)
+        return;
+    free(o->number);
+    free(o->customer_id);
+    free(o->status);
+    free(o->placed_at);
+    free(o->currency);
+    for (size_t i = 0; i < o->n_lines; i++) {
+        free(o->lines[i].sku);
+        free(o->lines[i].description);
+    }
+    free(o->lines);
+    memset(o, 0, sizeof *o);
+}
+
+static vc_status read_order(vc_store *s, const char *number, vc_order *out)
+{
+    static const char *what = "reading an order";
+    sqlite3_stmt *st = NULL;
+    vc_order o = {0};
+    size_t cap = 0;
+    vc_status rc;
+    int src;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = prepare(s,
+                      "SELECT number, customer_id, status, placed_at, currency, total FROM orders"
+                      " WHERE number = ?",
+                      &st, what)) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    if (!step_row(st, &src)) {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no order %s", number)
+                                : db_fail(s, src, what);
+        goto out_finalize;
+    }
+    if (!col_dup(st, 0, &o.number) || !col_dup(st, 1, &o.customer_id) ||
+        !col_dup(st, 2, &o.status) || !col_dup(st, 3, &o.placed_at) ||
+        !col_dup(st, 4, &o.currency)) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+        goto out_clear;
+    }
+    o.total = sqlite3_column_double(st, 5);
+    sqlite3_finalize(st);
+    if ((rc = prepare(s,
+                      "SELECT sku, description, quantity, unit_price FROM order_lines"
+                      " WHERE order_number = ? ORDER BY line",
+                      &st, what)) != VC_OK)
+        goto out_clear;
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    while (step_row(st, &src)) {
+        vc_order_line *l;
+        if ((rc = grow((void **)&o.lines, &cap, o.n_lines + 1, sizeof *o.lines)) != VC_OK)
+            goto out_clear;
+        l = &o.lines[o.n_lines++];
+        memset(l, 0, sizeof *l);
+        if (!col_dup(st, 0, &l->sku) || !col_dup(st, 1, &l->description)) {
+            rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+            goto out_clear;
+        }
+        l->quantity = sqlite3_column_int(st, 2);
+        l->unit_price = sqlite3_column_double(st, 3);
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, src, what);
+        goto out_clear;
+    }
+    sqlite3_finalize(st);
+    *out = o;
+    return VC_OK;
+out_clear:
+    vc_order_clear(&o);
+out_finalize:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs a query whose first column is an order number (bound: customer, then
+ * extra) and reads that order; *col1 gets the second column when asked. */
+static vc_status find_order(vc_store *s, const char *sql, const char *customer, const char *extra,
+                            const char *not_found, vc_order *out, long long *col1)
+{
+    sqlite3_stmt *st;
+    char *number = NULL;
+    vc_status rc;
+    int src;
+
+    memset(out, 0, sizeof *out);
+    if (!customer)
+        return vc_fail(VC_EINVAL, "orders: no customer given");
+    if ((rc = prepare(s, sql, &st, "finding an order")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    if (extra)
+        sqlite3_bind_text(st, 2, extra, -1, SQLITE_STATIC);
+    if (step_row(st, &src)) {
+        if (!col_dup(st, 0, &number))
+            rc = vc_fail(VC_ENOMEM, "finding an order: out of memory");
+        if (col1)
+            *col1 = sqlite3_column_int64(st, 1);
+    } else {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "%s", not_found)
+                                : db_fail(s, src, "finding an order");
+    }
+    sqlite3_finalize(st);
+    if (rc == VC_OK)
+        rc = read_order(s, number, out);
+    free(number);
+    return rc;
+}
+
+vc_status vc_store_latest_order(vc_store *s, const char *customer, vc_order *out)
+{
+    char msg[MAX_ID_LEN + 64];
+
+    snprintf(msg, sizeof msg, "customer \"%s\" has no orders", customer ? customer : "");
+    return find_order(s,
+                      "SELECT number FROM orders WHERE customer_id = ?"
+                      " ORDER BY placed_at DESC, rowid DESC LIMIT 1",
+                      customer, NULL, msg, out, NULL);
+}
+
+vc_status vc_store_order_by_number(vc_store *s, const char *customer, const char *number,
+                                   vc_order *out)
+{
+    char msg[2 * MAX_ID_LEN + 64];
+
+    if (!number)
+        return vc_fail(VC_EINVAL, "order by number: no number");
+    snprintf(msg, sizeof msg, "customer \"%s\" has no order %.*s", customer ? customer : "",
+             MAX_ID_LEN, number);
+    return find_order(s, "SELECT number FROM orders WHERE customer_id = ? AND number = ?", customer,
+                      number, msg, out, NULL);
+}
+
+vc_status vc_store_last_order_with(vc_store *s, const char *customer, const char *sku,
+                                   vc_order *out, size_t *line)
+{
+    char msg[2 * MAX_ID_LEN + 64];
+    long long at = 0;
+    vc_status rc;
+
+    if (!sku)
+        return vc_fail(VC_EINVAL, "last order with: no sku");
+    snprintf(msg, sizeof msg, "customer \"%s\" never ordered sku \"%.*s\"",
+             customer ? customer : "", MAX_ID_LEN, sku);
+    /* a cancelled order is not something the customer bought */
+    rc = find_order(s,
+                    "SELECT o.number, l.line FROM orders o JOIN order_lines l"
+                    " ON l.order_number = o.number"
+                    " WHERE o.customer_id = ? AND l.sku = ? AND o.status <> 'cancelled'"
+                    " ORDER BY o.placed_at DESC, o.rowid DESC, l.line ASC LIMIT 1",
+                    customer, sku, msg, out, &at);
+    if (rc != VC_OK)
+        return rc;
+    /* lines are stored numbered from 0 and read back in that order */
+    if (line)
+        *line = (size_t)at;
+    return VC_OK;
+}
+
+static vc_status insert_order(vc_store *s, const vc_order *o, const char *const *descriptions)
+{
+    static const char *what = "saving an order";
+    sqlite3_stmt *st = NULL;
+    vc_status rc;
+    int src;
+
+    if ((rc = prepare(s,
+                      "INSERT INTO orders(number, customer_id, status, placed_at, currency, total)"
+                      " VALUES(?,?,?,?,?,?)",
+                      &st, what)) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, o->number, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->customer_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->placed_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 6, o->total);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return vc_fail(VC_EINVAL, "order %s already exists", o->number);
+    if (src != SQLITE_DONE)
+        return db_fail(s, src, what);
+
+    if ((rc = prepare(s,
+                      "INSERT INTO order_lines(order_number, line, sku, description, quantity,"
+                      " unit_price) VALUES(?,?,?,?,?,?)",
+                      &st, what)) != VC_OK)
+        return rc;
+    for (size_t i = 0; i < o->n_lines; i++) {
+        const vc_order_line *l = &o->lines[i];
+        sqlite3_bind_text(st, 1, o->number, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(st, 3, l->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, descriptions[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, l->quantity);
+        sqlite3_bind_double(st, 6, l->unit_price);
+        src = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (src != SQLITE_DONE) {
+            rc = db_fail(s, src, what);
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The product's name, for a line given without a description; the SKU when
+ * the catalog no longer has it. Caller frees. */
+static char *describe_sku(vc_store *s, const char *sku)
+{
+    sqlite3_stmt *st;
+    char *name = NULL;
+    int src;
+
+    if (prepare(s, "SELECT name FROM products WHERE sku = ?", &st, "describing a line") != VC_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    if (step_row(st, &src))
+        col_dup(st, 0, &name);
+    else
+        name = strdup(sku);
+    sqlite3_finalize(st);
+    return name;
+}
+
+static int is_order_status(const char *s)
+{
+    static const char *const statuses[] = {"placed", "packed", "shipped", "delivered",
+                                           "cancelled", NULL};
+    for (const char *const *p = statuses; s && *p; p++)
+        if (strcmp(*p, s) == 0)
+            return 1;
+    return 0;
+}
+
+static vc_status add_order_locked(vc_store *s, const vc_order *o)
+{
+    char **descriptions;
+    vc_status rc;
+
+    if (!is_id(o->number))
+        return vc_fail(VC_EINVAL, "order number must be 1 to %d printable bytes", MAX_ID_LEN);
+    if (!is_id(o->customer_id))
+        return vc_fail(VC_EINVAL, "order %s: customer id missing", o->number);
+    if (!is_order_status(o->status))
+        return vc_fail(VC_EINVAL,
+                       "order %s: status must be placed, packed, shipped, delivered or cancelled",
+                       o->number);
+    if (!vc_is_utc_timestamp(o->placed_at))
+        return vc_fail(VC_EINVAL, "order %s: placed_at must look like 2026-10-02T15:04:05Z",
+                       o->number);
+    if (!is_currency_code(o->currency))
+        return vc_fail(VC_EINVAL, "order %s: currency must be 3 upper-case letters", o->number);
+    if (!isfinite(o->total) || o->total < 0)
+        return vc_fail(VC_EINVAL, "order %s: total must be a non-negative number", o->number);
+    if (o->n_lines == 0 || o->n_lines > MAX_ORDER_LINES || !o->lines)
+        return vc_fail(VC_EINVAL, "order %s: must have 1 to %d lines", o->number, MAX_ORDER_LINES);
+    for (size_t i = 0; i < o->n_lines; i++) {
+        const vc_order_line *l = &o->lines[i];
+        if (!is_id(l->sku))
+            return vc_fail(VC_EINVAL, "order %s: line %zu: sku missing", o->number, i + 1);
+        if (l->quantity < 1)
+            return vc_fail(VC_EINVAL, "order %s: line %zu: quantity must be at least 1",
+                           o->number, i + 1);
+        if (!isfinite(l->unit_price) || l->unit_price < 0)
+            return vc_fail(VC_EINVAL, "order %s: line %zu: unit_price must be a non-negative number",
+                           o->number, i + 1);
+    }
+    if ((rc = customer_exists(s, o->customer_id)) != VC_OK)
+        return rc;
+    descriptions = calloc(o->n_lines, sizeof *descriptions);
+    if (!descriptions)
+        return vc_fail(VC_ENOMEM, "order %s: out of memory", o->number);
+    for (size_t i = 0; i < o->n_lines; i++) {
+        const char *d = o->lines[i].description;
+        descriptions[i] = d ? strdup(d) : describe_sku(s, o->lines[i].sku);
+        if (!descriptions[i]) {
+            rc = vc_fail(VC_ENOMEM, "order %s: out of memory", o->number);
+            goto out_free_descriptions;
+        }
+    }
+    rc = insert_order(s, o, (const char *const *)descriptions);
+out_free_descriptions:
+    for (size_t i = 0; i < o->n_lines; i++)
+        free(descriptions[i]);
+    free(descriptions);
+    return rc;
+}
+
+vc_status vc_store_add_order(vc_store *s, const vc_order *o)
+{
+    vc_status rc;
+
+    if (!s || !o)
+        return vc_fail(VC_EINVAL, "add order: no store or order");
+    if ((rc = tx_begin(s, "saving an order")) != VC_OK)
+        return rc;
+    rc = add_order_locked(s, o);
+    return tx_end(s, rc, "saving an order");
+}
+
+/* Takes quantity of sku off the shelf, or says why it cannot. */
+static vc_status take_stock(vc_store *s, const vc_order_line *l, const char **currency,
+                            char **name, double *price)
+{
+    static const char *what = "placing an order";
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src, stock;
+
+    if ((rc = prepare(s, "SELECT name, price, currency, stock FROM products WHERE sku = ?", &st,
+                      what)) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, l->sku, -1, SQLITE_STATIC);
+    if (!step_row(st, &src)) {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no product with sku \"%s\"", l->sku)
+                                : db_fail(s, src, what);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    if (!col_dup(st, 0, name)) {
+        sqlite3_finalize(st);
+        return vc_fail(VC_ENOMEM, "%s: out of memory", what);
+    }
+    *price = sqlite3_column_double(st, 1);
+    stock = sqlite3_column_int(st, 3);
+    if (!*currency) {
+        *currency = strdup((const char *)sqlite3_column_text(st, 2));
+        if (!*currency)
+            rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+    } else if (strcmp(*currency, (const char *)sqlite3_column_text(st, 2)) != 0) {
+        rc = vc_fail(VC_EINVAL, "\"%s\" (sku %s) is priced in %s, not %s", *name, l->sku,
+                     sqlite3_column_text(st, 2), *currency);
+    }
+    sqlite3_finalize(st);
+    if (rc != VC_OK)
+        return rc;
+    if (stock < l->quantity) {
+        if (stock == 0)
+            return vc_fail(VC_ESTATE, "\"%s\" (sku %s) is out of stock", *name, l->sku);
+        return vc_fail(VC_ESTATE, "only %d of \"%s\" (sku %s) left, %d asked for", stock, *name,
+                       l->sku, l->quantity);
+    }
+    if ((rc = prepare(s, "UPDATE products SET stock = stock - ? WHERE sku = ?", &st, what)) != VC_OK)
+        return rc;
+    sqlite3_bind_int(st, 1, l->quantity);
+    sqlite3_bind_text(st, 2, l->sku, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return src == SQLITE_DONE ? VC_OK : db_fail(s, src, what);
+}
+
+static vc_status next_order_number(vc_store *s, char out[32])
+{
+    long long max;
+    vc_status rc = query_int(s,
+                             "SELECT COALESCE(MAX(CAST(number AS INTEGER)), 0) FROM orders"
+                             " WHERE number <> '' AND number NOT GLOB '*[^0-9]*'"
+                             " AND length(number) <= 18",
+                             &max, "numbering an order");
+    if (rc != VC_OK)
+        return rc;
+    snprintf(out, 32, "%lld", max + 1 < 100 ? 100 : max + 1);
+    return VC_OK;
+}
+
+vc_status vc_store_place_order(vc_store *s, const char *customer, const vc_order_line *lines,
+                               size_t n, const char *currency, vc_order *out)
+{
+    static const char *what = "placing an order";
+    vc_order_line *priced = NULL;
+    char **names = NULL;
+    const char *cur = NULL;
+    char *own_currency = NULL;
+    char number[32], now[32];
+    vc_order o = {0};
+    double total = 0;
+    vc_status rc;
+
+    memset(out, 0, sizeof *out);
+    if (!s || !is_id(customer))
+        return vc_fail(VC_EINVAL, "place order: no store or customer");
+    if (!lines || n == 0 || n > MAX_ORDER_LINES)
+        return vc_fail(VC_EINVAL, "place order: an order has 1 to %d lines", MAX_ORDER_LINES);
+    if (currency && !is_currency_code(currency))
+        return vc_fail(VC_EINVAL, "place order: currency must be 3 upper-case letters");
+    for (size_t i = 0; i < n; i++) {
+        if (!is_id(lines[i].sku))
+            return vc_fail(VC_EINVAL, "place order: line %zu has no sku", i + 1);
+        if (lines[i].quantity < 1 || lines[i].quantity > MAX_LINE_QUANTITY)
+            return vc_fail(VC_EINVAL, "place order: line %zu: quantity must be 1 to %d", i + 1,
+                           MAX_LINE_QUANTITY);
+    }
+    priced = calloc(n, sizeof *priced);
+    names = calloc(n, sizeof *names);
+    if (!priced || !names) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+        goto out_free;
+    }
+    cur = currency;
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        goto out_free;
+    if ((rc = customer_exists(s, customer)) != VC_OK)
+        goto out_rollback;
+    for (size_t i = 0; i < n; i++) {
+        double price = 0;
+        const char *before = cur;
+
+        rc = take_stock(s, &lines[i], &cur, &names[i], &price);
+        if (cur != before)
+            own_currency = (char *)cur;
+        if (rc != VC_OK)
+            goto out_rollback;
+        /* the catalog's price is the price: a caller cannot change it */
+        priced[i] = lines[i];
+        priced[i].unit_price = price;
+        if (!priced[i].description || !priced[i].description[0])
+            priced[i].description = names[i];
+        total += price * lines[i].quantity;
+    }
+    if ((rc = next_order_number(s, number)) != VC_OK)
+        goto out_rollback;
+    utc_now(now, 0);
+    o.number = number;
+    o.customer_id = (char *)customer;
+    o.status = "placed";
+    o.placed_at = now;
+    o.currency = (char *)cur;
+    o.total = round(total * 100) / 100;
+    o.lines = priced;
+    o.n_lines = n;
+    {
+        const char **descriptions = calloc(n, sizeof *descriptions);
+        if (!descriptions) {
+            rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+            goto out_rollback;
+        }
+        for (size_t i = 0; i < n; i++)
+            descriptions[i] = priced[i].description;
+        rc = insert_order(s, &o, descriptions);
+        free(descriptions);
+    }
+    rc = tx_end(s, rc, what);
+    if (rc == VC_OK)
+        rc = read_order(s, number, out);
+    goto out_free;
+out_rollback:
+    tx_rollback(s);
+out_free:
+    if (names)
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+    free(names);
+    free(priced);
+    free(own_currency);
+    return rc;
+}
+
+vc_status vc_store_spent_today(vc_store *s, const char *customer, double *out)
+{
+    sqlite3_stmt *st;
+    char midnight[32];
+    vc_status rc;
+    int src;
+
+    *out = 0;
+    if (!customer)
+        return vc_fail(VC_EINVAL, "spent today: no customer");
+    utc_now(midnight, 1);
+    if ((rc = prepare(s,
+                      "SELECT COALESCE(SUM(total), 0) FROM orders WHERE customer_id = ?"
+                      " AND placed_at >= ? AND status <> 'cancelled'",
+                      &st, "adding up today's orders")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, midnight, -1, SQLITE_STATIC);
+    if (step_row(st, &src))
+        *out = sqlite3_column_double(st, 0);
+    else
+        rc = db_fail(s, src, "adding up today's orders");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- hand-overs and sessions ---------------------------------------------- */
+
+vc_status vc_store_add_handover(vc_store *s, const char *customer, const char *reason,
+                                const char *transcript_json, long long *id)
+{
+    static const char *what = "recording a hand-over";
+    sqlite3_stmt *st = NULL;
+    cJSON *t;
+    char now[32];
+    vc_status rc;
+    int src, is_array;
+
+    if (id)
+        *id = 0;
+    if (!s || !reason || !reason[0] || strlen(reason) > VC_CATALOG_MAX_FIELD)
+        return vc_fail(VC_EINVAL, "hand-over: a reason of 1 to %u bytes is needed",
+                       (unsigned)VC_CATALOG_MAX_FIELD);
+    if (!transcript_json)
+        transcript_json = "[]";
+    if (strlen(transcript_json) > MAX_TEXT)
+        return vc_fail(VC_ETOOBIG, "hand-over: transcript larger than %u bytes", MAX_TEXT);
+    t = cJSON_Parse(transcript_json);
+    is_array = cJSON_IsArray(t);
+    cJSON_Delete(t);
+    if (!is_array)
+        return vc_fail(VC_EINVAL, "hand-over: the transcript must be a JSON array");
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    utc_now(now, 0);
+    if ((rc = prepare(s,
+                      "INSERT INTO handovers(customer_id, reason, transcript, created_at)"
+                      " VALUES(?,?,?,?)",
+                      &st, what)) != VC_OK)
+        return tx_end(s, rc, what);
+    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, transcript_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+    else if (id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return tx_end(s, rc, what);
+}
+
+vc_status vc_store_handover_count(vc_store *s, size_t *out)
+{
+    long long n;
+    vc_status rc = query_int(s, "SELECT count(*) FROM handovers", &n, "counting hand-overs");
+    *out = rc == VC_OK ? (size_t)n : 0;
+    return rc;
+}
+
+vc_status vc_store_session_get(vc_store *s, const char *session, char **json)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    *json = NULL;
+    if (!s || !is_id(session))
+        return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
+    if ((rc = prepare(s, "SELECT state FROM sessions WHERE id = ?", &st, "reading a session")) !=
+        VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    if (step_row(st, &src)) {
+        if (!col_dup(st, 0, json))
+            rc = vc_fail(VC_ENOMEM, "reading a session: out of memory");
+    } else {
+        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no session \"%s\"", session)
+                                : db_fail(s, src, "reading a session");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+vc_status vc_store_session_put(vc_store *s, const char *session, const char *json)
+{
+    static const char *what = "saving a session";
+    sqlite3_stmt *st;
+    char now[32];
+    vc_status rc;
+    int src;
+
+    if (!s || !is_id(session))
+        return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
+    if (!json)
+        return vc_fail(VC_EINVAL, "session \"%s\": no state to save", session);
+    if (strlen(json) > MAX_TEXT)
+        return vc_fail(VC_ETOOBIG, "session \"%s\": state larger than %u bytes", session, MAX_TEXT);
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    utc_now(now, 0);
+    if ((rc = prepare(s,
+                      "INSERT INTO sessions(id, state, updated_at) VALUES(?,?,?)"
+                      " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+                      " updated_at = excluded.updated_at",
+                      &st, what)) != VC_OK)
+        return tx_end(s, rc, what);
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+    return tx_end(s, rc, what);
+}
+
+vc_status vc_store_session_delete(vc_store *s, const char *session)
+{
+    static const char *what = "deleting a session";
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    if (!s || !is_id(session))
+        return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    if ((rc = prepare(s, "DELETE FROM sessions WHERE id = ?", &st, what)) != VC_OK)
+        return tx_end(s, rc, what);
+    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+    return tx_end(s, rc, what);
+}
+
+/* ---- the demo seed --------------------------------------------------------- */
+
+typedef struct {
+    vc_order *orders;
+    size_t n;
+} seed_orders;
+
+static void seed_orders_free(seed_orders *so)
+{
+    for (size_t i = 0; i < so->n; i++)
+        vc_order_clear(&so->orders[i]);
+    free(so->orders);
+}
+
+static const char *json_string(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static vc_status seed_order_from_json(const char *path, size_t index, const cJSON *j, vc_order *o)
+{
+    static const char *const fields[] = {"number", "customer_id", "status", "placed_at", "currency"};
+    char **slots[] = {&o->number, &o->customer_id, &o->status, &o->placed_at, &o->currency};
+    const cJSON *lines, *line, *total;
+    size_t n;
+
+    if (!cJSON_IsObject(j))
+        return vc_fail(VC_EPARSE, "%s: orders[%zu] must be an object", path, index);
+    for (size_t f = 0; f < 5; f++) {
+        const char *v = json_string(j, fields[f]);
+        if (!v)
+            return vc_fail(VC_EPARSE, "%s: orders[%zu]: %s must be a string", path, index,
+                           fields[f]);
+        if (!(*slots[f] = strdup(v)))
+            return vc_fail(VC_ENOMEM, "%s: out of memory", path);
+    }
+    lines = cJSON_GetObjectItemCaseSensitive(j, "lines");
+    if (!cJSON_IsArray(lines) || (n = (size_t)cJSON_GetArraySize(lines)) == 0 ||
+        n > MAX_ORDER_LINES)
+        return vc_fail(VC_EPARSE, "%s: orders[%zu] (%s): lines must be an array of 1 to %d lines",
+                       path, index, o->number, MAX_ORDER_LINES);
+    o->lines = calloc(n, sizeof *o->lines);
+    if (!o->lines)
+        return vc_fail(VC_ENOMEM, "%s: out of memory", path);
+    cJSON_ArrayForEach(line, lines) {
+        vc_order_line *l = &o->lines[o->n_lines];
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(line, "quantity");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(line, "unit_price");
+        const char *sku = json_string(line, "sku"), *desc = json_string(line, "description");
+
+        if (!sku)
+            return vc_fail(VC_EPARSE, "%s: orders[%zu] (%s): lines[%zu]: sku must be a string", path,
+                           index, o->number, o->n_lines);
+        if (!cJSON_IsNumber(q) || q->valuedouble < 1 || q->valuedouble > MAX_LINE_QUANTITY ||
+            q->valuedouble != floor(q->valuedouble))
+            return vc_fail(VC_EPARSE,
+                           "%s: orders[%zu] (%s): lines[%zu]: quantity must be a whole number 1 to %d",
+                           path, index, o->number, o->n_lines, MAX_LINE_QUANTITY);
+        if (!cJSON_IsNumber(p) || !isfinite(p->valuedouble) || p->valuedouble < 0)
+            return vc_fail(VC_EPARSE,
+                           "%s: orders[%zu] (%s): lines[%zu]: unit_price must be a non-negative number",
+                           path, index, o->number, o->n_lines);
+        o->n_lines++;
+        l->sku = strdup(sku);
+        l->description = desc ? strdup(desc) : NULL;
+        l->quantity = (int)q->valuedouble;
+        l->unit_price = p->valuedouble;
+        if (!l->sku || (desc && !l->description))
+            return vc_fail(VC_ENOMEM, "%s: out of memory", path);
+        o->total += l->quantity * l->unit_price;
+    }
+    o->total = round(o->total * 100) / 100;
+    total = cJSON_GetObjectItemCaseSensitive(j, "total");
+    if (total) {
+        if (!cJSON_IsNumber(total) || !isfinite(total->valuedouble) || total->valuedouble < 0)
+            return vc_fail(VC_EPARSE, "%s: orders[%zu] (%s): total must be a non-negative number",
+                           path, index, o->number);
+        o->total = total->valuedouble;
+    }
+    return VC_OK;
+}
+
+static vc_status seed_locked(vc_store *s, const char *path, const vc_catalog *catalog,
+                             const cJSON *customers, const seed_orders *so)
+{
+    long long used;
+    const cJSON *c;
+    size_t i = 0;
+    vc_status rc;
+
+    if ((rc = query_int(s,
+                        "SELECT (SELECT count(*) FROM products) + (SELECT count(*) FROM customers)"
+                        " + (SELECT count(*) FROM orders)",
+                        &used, "seeding")) != VC_OK)
+        return rc;
+    if (used)
+        return vc_fail(VC_ESTATE, "%s: the store already holds data; seed only an empty store",
+                       s->path);
+    if ((rc = import_locked(s, catalog)) != VC_OK)
+        return rc;
+    cJSON_ArrayForEach(c, customers) {
+        const char *id = json_string(c, "id"), *name = json_string(c, "name");
+        if (!id || !name)
+            return vc_fail(VC_EPARSE, "%s: customers[%zu]: id and name must be strings", path, i);
+        if ((rc = put_customer_locked(s, id, name)) != VC_OK) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s", vc_error_detail());
+            return vc_fail(rc, "%s: customers[%zu]: %s", path, i, detail);
+        }
+        i++;
+    }
+    for (i = 0; i < so->n; i++)
+        if ((rc = add_order_locked(s, &so->orders[i])) != VC_OK) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s", vc_error_detail());
+            return vc_fail(rc, "%s: orders[%zu]: %s", path, i, detail);
+        }
+    return VC_OK;
+}
+
+vc_status vc_store_seed(vc_store *s, const char *seed_json_path)
+{
+    char *text = NULL, origin[512];
+    const char *end = NULL;
+    const cJSON *customers, *orders, *o;
+    cJSON *root = NULL;
+    vc_catalog *catalog = NULL;
+    seed_orders so = {0};
+    size_t len = 0;
+    vc_status rc;
+
+    if (!s || !seed_json_path)
+        return vc_fail(VC_EINVAL, "seed: no store or path");
+    if ((rc = vc_read_file(seed_json_path, VC_CATALOG_MAX_BYTES, &text, &len)) != VC_OK)
+        return rc;
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root) {
+        rc = vc_fail(VC_EPARSE, "%s: invalid JSON near byte %zu", seed_json_path,
+                     end && end >= text ? (size_t)(end - text) : 0);
+        goto out_free;
+    }
+    customers = cJSON_GetObjectItemCaseSensitive(root, "customers");
+    orders = cJSON_GetObjectItemCaseSensitive(root, "orders");
+    if (!cJSON_IsObject(root) || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "catalog")) ||
+        (customers && !cJSON_IsArray(customers)) || (orders && !cJSON_IsArray(orders))) {
+        rc = vc_fail(VC_EPARSE,
+                     "%s: must be an object with \"catalog\" (object), \"customers\" and"
+                     " \"orders\" (arrays)",
+                     seed_json_path);
+        goto out_free;
+    }
+    snprintf(origin, sizeof origin, "%s: catalog", seed_json_path);
+    if ((rc = vc_catalog_from_json(cJSON_GetObjectItemCaseSensitive(root, "catalog"), origin,
+                                   &catalog)) != VC_OK)
+        goto out_free;
+    if (orders) {
+        size_t n = (size_t)cJSON_GetArraySize(orders);
+        so.orders = n ? calloc(n, sizeof *so.orders) : NULL;
+        if (n && !so.orders) {
+            rc = vc_fail(VC_ENOMEM, "%s: out of memory", seed_json_path);
+            goto out_free;
+        }
+        cJSON_ArrayForEach(o, orders) {
+            so.n++;
+            if ((rc = seed_order_from_json(seed_json_path, so.n - 1, o, &so.orders[so.n - 1])) !=
+                VC_OK)
+                goto out_free;
+        }
+    }
+    if ((rc = tx_begin(s, "seeding")) != VC_OK)
+        goto out_free;
+    rc = seed_locked(s, seed_json_path, catalog, customers, &so);
+    rc = tx_end(s, rc, "seeding");
+out_free:
+    seed_orders_free(&so);
+    vc_catalog_free(catalog);
+    cJSON_Delete(root);
+    free(text);
+    return rc;
+}

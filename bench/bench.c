@@ -1,0 +1,330 @@
+/* voxcart benchmarks: figures, no pass/fail.
+ *
+ * Every figure is measured beside a baseline run in the same process, and
+ * reported as a median (the machine is shared and noisy) with the ratio to
+ * that baseline:
+ *   - understanding: the utterance table against the retail pack with the
+ *     demo catalog (baseline) and with a generated 10,000-product catalog;
+ *   - compiling the retail pack (pack load, understander, catalog phrases,
+ *     lists) with the demo catalog (baseline) and with 10,000 products;
+ *   - peak RSS of the text-path process (`voxcart understand` over the table
+ *     with the 10,000-product catalog), against the same with the demo one.
+ *
+ * usage: bench SOURCE_DIR VOXCART_BINARY */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commerce/catalog.h"
+#include "core/fsutil.h"
+#include "nlu/understander.h"
+
+#define GENERATED_PRODUCTS 10000
+#define COMPILE_RUNS 7
+#define UNDERSTAND_ROUNDS 20
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+    size_t i;
+    qsort(v, n, sizeof *v, cmp_double);
+    i = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[i];
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, vc_error_detail());
+    exit(1);
+}
+
+/* ---- a generated catalog ---------------------------------------------------- */
+
+static const char *const brands[] = {"Acme", "Northwind", "Contoso", "Fabrikam", "Globex",
+                                     "Initech", "Umbrella", "Hooli", "Vandelay", "Wonka",
+                                     "Stark", "Wayne", "Tyrell", "Soylent", "Cyberdyne"};
+static const char *const adjectives[] = {
+    "organic", "classic", "premium", "fresh", "extra strong", "unscented", "lavender",
+    "whole grain", "low fat", "sparkling", "roasted", "spicy", "gentle", "ultra soft",
+    "heavy duty", "recycled", "waterproof", "insulated", "lightweight", "cotton"};
+static const char *const nouns[] = {
+    "coffee", "tea", "pasta", "rice", "cereal", "crackers", "cookies", "olive oil",
+    "vinegar", "honey", "peanut butter", "jam", "soup", "beans", "tuna", "salsa",
+    "chips", "granola", "oatmeal", "flour", "sugar", "salt", "pepper", "mustard",
+    "ketchup", "dish soap", "laundry detergent", "paper towels", "toilet paper",
+    "trash bags", "sponges", "bleach", "glass cleaner", "light bulbs", "batteries",
+    "candles", "napkins", "foil", "plastic wrap", "socks", "t-shirt", "jeans",
+    "jacket", "gloves", "beanie", "scarf", "boots", "sneakers", "hoodie", "shorts"};
+static const char *const colors[] = {"red", "blue", "green", "black", "white", "navy", "grey"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Writes a catalog of n products to path; every product distinct. */
+static void write_catalog(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs("{\"products\":[\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const char *b = brands[i % COUNT(brands)];
+        const char *a = adjectives[(i / COUNT(brands)) % COUNT(adjectives)];
+        const char *no = nouns[(i / (COUNT(brands) * COUNT(adjectives))) % COUNT(nouns)];
+        size_t variant = i / (COUNT(brands) * COUNT(adjectives) * COUNT(nouns));
+        fprintf(f,
+                "%s{\"sku\":\"GEN-%05zu\",\"name\":\"%s %s %s %zu\",\"aliases\":[\"%s %s %s %zu\"],"
+                "\"price\":%zu.%02zu,\"currency\":\"USD\",\"category\":\"%s\","
+                "\"attributes\":{\"color\":\"%s\",\"unit\":\"pack\"},\"stock\":%zu}\n",
+                i ? "," : "", i, b, a, no, variant + 1, b, a, no, variant + 1, 1 + i % 300,
+                i % 100, i % 3 == 0 ? "grocery" : i % 3 == 1 ? "household" : "apparel",
+                colors[i % COUNT(colors)], i % 17);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+}
+
+/* The catalog member of the demo seed, as a catalog file of its own. */
+static void write_demo_catalog(const char *src, const char *path)
+{
+    char seed[1024], *text = NULL, *out;
+    cJSON *root, *catalog;
+
+    snprintf(seed, sizeof seed, "%s/models/store/demo.json", src);
+    if (vc_read_file(seed, 64u << 20, &text, NULL) != VC_OK)
+        die("demo seed");
+    root = cJSON_Parse(text);
+    catalog = cJSON_GetObjectItemCaseSensitive(root, "catalog");
+    out = catalog ? cJSON_PrintUnformatted(catalog) : NULL;
+    if (!out || vc_write_file_atomic(path, out, strlen(out), 0644) != VC_OK) {
+        fprintf(stderr, "bench: %s has no catalog member\n", seed);
+        exit(1);
+    }
+    free(out);
+    cJSON_Delete(root);
+    free(text);
+}
+
+/* ---- compile ------------------------------------------------------------------ */
+
+typedef struct {
+    vc_pack *pack;
+    vc_understander *und;
+} compiled;
+
+static void set_lists(compiled *c, const vc_catalog *catalog)
+{
+    vc_catalog_phrases ph = {0};
+    const char *list, *source;
+
+    if (vc_catalog_phrases_build(catalog, &ph) != VC_OK)
+        die("catalog phrases");
+    for (size_t i = 0; vc_pack_dynamic_list(c->pack, i, &list, &source); i++) {
+        int products = strcmp(source, "catalog:products") == 0;
+        const vc_catalog_phrase *src = products ? ph.products : ph.attributes;
+        size_t n = products ? ph.n_products : ph.n_attributes;
+        vc_list_entry *e = calloc(n ? n : 1, sizeof *e);
+        for (size_t k = 0; k < n; k++)
+            e[k] = (vc_list_entry){src[k].phrase, src[k].value, src[k].derived};
+        if (vc_understander_set_list(c->und, list, e, n) != VC_OK)
+            die("set list");
+        free(e);
+    }
+    vc_catalog_phrases_clear(&ph);
+}
+
+/* Pack load, compile, catalog parse, phrases, lists: what a device does when
+ * it starts or its catalog changes. Returns the median in ms. */
+static double bench_compile(const char *pack_dir, const char *catalog_path, compiled *keep)
+{
+    double t[COMPILE_RUNS];
+
+    for (int r = 0; r < COMPILE_RUNS; r++) {
+        compiled c = {0};
+        vc_catalog *catalog = NULL;
+        double t0 = now_us();
+        if (vc_pack_load(pack_dir, &c.pack) != VC_OK)
+            die("pack");
+        if (vc_understander_new(c.pack, &c.und) != VC_OK)
+            die("understander");
+        if (vc_catalog_load(catalog_path, &catalog) != VC_OK)
+            die("catalog");
+        set_lists(&c, catalog);
+        t[r] = (now_us() - t0) / 1000.0;
+        vc_catalog_free(catalog);
+        if (r == COMPILE_RUNS - 1) {
+            *keep = c;
+        } else {
+            vc_understander_free(c.und);
+            vc_pack_free(c.pack);
+        }
+    }
+    return percentile(t, COMPILE_RUNS, 0.5);
+}
+
+/* ---- understand ---------------------------------------------------------------- */
+
+typedef struct {
+    char **text;
+    size_t n;
+} sentences;
+
+/* The retail rows of the utterance table. */
+static sentences load_table(const char *src)
+{
+    char path[1024], *buf = NULL, *line, *save = NULL;
+    sentences s = {0};
+
+    snprintf(path, sizeof path, "%s/tests/nlu/utterances.tsv", src);
+    if (vc_read_file(path, 16u << 20, &buf, NULL) != VC_OK)
+        die("utterance table");
+    for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *tab1 = strchr(line, '\t'), *tab2;
+        if (line[0] == '#' || !tab1 || strncmp(line, "retail\t", 7) != 0)
+            continue;
+        tab2 = strchr(tab1 + 1, '\t');
+        if (tab2)
+            *tab2 = '\0';
+        s.text = realloc(s.text, (s.n + 1) * sizeof *s.text);
+        s.text[s.n++] = strdup(tab1 + 1);
+    }
+    free(buf);
+    return s;
+}
+
+typedef struct {
+    double p50, p99, per_second;
+} latency;
+
+static latency bench_understand(vc_understander *u, const sentences *s)
+{
+    size_t n = s->n * UNDERSTAND_ROUNDS, k = 0;
+    double *t = malloc(n * sizeof *t), total = 0;
+    latency l;
+
+    for (int r = 0; r < UNDERSTAND_ROUNDS; r++) {
+        for (size_t i = 0; i < s->n; i++) {
+            vc_understanding res = {0};
+            double t0 = now_us();
+            if (vc_understand(u, s->text[i], &res) != VC_OK)
+                die("understand");
+            t[k] = now_us() - t0;
+            total += t[k++];
+            vc_understanding_clear(&res);
+        }
+    }
+    l.per_second = (double)n / (total / 1e6);
+    l.p50 = percentile(t, n, 0.5);
+    l.p99 = percentile(t, n, 0.99);
+    free(t);
+    return l;
+}
+
+/* ---- peak RSS of the text-path process --------------------------------------- */
+
+static long child_peak_rss_kb(const char *voxcart, const char *catalog, const char *table)
+{
+    struct rusage ru;
+    int status;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execl(voxcart, voxcart, "understand", "--json", "--domain", "retail", "--catalog",
+              catalog, "--text-file", table, (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: %s understand failed\n", voxcart);
+        return -1;
+    }
+    return ru.ru_maxrss;
+}
+
+int main(int argc, char **argv)
+{
+    char dir[] = "/tmp/voxcart-bench-XXXXXX";
+    char gen[128], demo[128], table[128], pack[1024];
+    compiled small = {0}, big = {0};
+    double c_small, c_big;
+    latency l_small, l_big;
+    sentences s;
+    FILE *f;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: bench SOURCE_DIR VOXCART_BINARY\n");
+        return 2;
+    }
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(gen, sizeof gen, "%s/catalog-10k.json", dir);
+    snprintf(demo, sizeof demo, "%s/catalog-demo.json", dir);
+    snprintf(table, sizeof table, "%s/sentences.txt", dir);
+    snprintf(pack, sizeof pack, "%s/models/domains/retail", argv[1]);
+    write_catalog(gen, GENERATED_PRODUCTS);
+    write_demo_catalog(argv[1], demo);
+    s = load_table(argv[1]);
+    f = fopen(table, "w");
+    for (size_t i = 0; i < s.n; i++)
+        fprintf(f, "%s\n", s.text[i]);
+    fclose(f);
+
+    printf("voxcart bench (medians; ratio = figure / baseline in this run)\n\n");
+    c_small = bench_compile(pack, demo, &small);
+    c_big = bench_compile(pack, gen, &big);
+    printf("compile retail pack + catalog (median of %d)\n", COMPILE_RUNS);
+    printf("  demo catalog (baseline)   %9.1f ms\n", c_small);
+    printf("  10,000 products           %9.1f ms   ratio %.1fx   target <= 1000 ms\n\n", c_big,
+           c_big / c_small);
+
+    l_small = bench_understand(small.und, &s);
+    l_big = bench_understand(big.und, &s);
+    printf("understand %zu retail sentences x %d rounds\n", s.n, UNDERSTAND_ROUNDS);
+    printf("  demo catalog (baseline)   p50 %6.1f us  p99 %7.1f us  %8.0f sentences/s\n",
+           l_small.p50, l_small.p99, l_small.per_second);
+    printf("  10,000 products           p50 %6.1f us  p99 %7.1f us  %8.0f sentences/s"
+           "   p50 ratio %.2fx   target p50 <= 50 us\n\n",
+           l_big.p50, l_big.p99, l_big.per_second, l_big.p50 / l_small.p50);
+
+    {
+        long rss_small = child_peak_rss_kb(argv[2], demo, table);
+        long rss_big = child_peak_rss_kb(argv[2], gen, table);
+        printf("peak RSS of `voxcart understand --text-file` (%zu sentences)\n", s.n);
+        printf("  demo catalog (baseline)   %6.1f MB\n", (double)rss_small / 1024.0);
+        printf("  10,000 products           %6.1f MB   ratio %.2fx   target <= 16 MB\n",
+               (double)rss_big / 1024.0, rss_small > 0 ? (double)rss_big / (double)rss_small : 0);
+    }
+
+    vc_understander_free(small.und);
+    vc_pack_free(small.pack);
+    vc_understander_free(big.und);
+    vc_pack_free(big.pack);
+    for (size_t i = 0; i < s.n; i++)
+        free(s.text[i]);
+    free(s.text);
+    unlink(gen);
+    unlink(demo);
+    unlink(table);
+    rmdir(dir);
+    return 0;
+}

@@ -1,0 +1,69 @@
+#include "nlu/arena.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VC_ARENA_BLOCK 16384
+
+struct vc_arena_block {
+    vc_arena_block *next;
+    size_t cap;
+    alignas(max_align_t) unsigned char data[];
+};
+
+void vc_arena_init(vc_arena *a)
+{
+    a->head = NULL;
+    a->used = 0;
+    a->total = 0;
+}
+
+void vc_arena_free(vc_arena *a)
+{
+    vc_arena_block *b = a->head;
+    while (b) {
+        vc_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    vc_arena_init(a);
+}
+
+void *vc_arena_alloc(vc_arena *a, size_t size)
+{
+    const size_t align = alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size == 0)
+        size = align;
+    if (!a->head || a->head->cap - a->used < size) {
+        size_t cap = size > VC_ARENA_BLOCK ? size : VC_ARENA_BLOCK;
+        vc_arena_block *b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = a->head;
+        b->cap = cap;
+        a->head = b;
+        a->used = 0;
+        a->total += cap;
+    }
+    void *p = a->head->data + a->used;
+    a->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *vc_arena_strndup(vc_arena *a, const char *s, size_t n)
+{
+    char *p = vc_arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *vc_arena_strdup(vc_arena *a, const char *s)
+{
+    return vc_arena_strndup(a, s, strlen(s));
+}

@@ -1,0 +1,98 @@
+/* Internal to voxcart (src/nlu and the speech grammar compiler): a loaded
+ * pack's templates as expression trees, its lists as expanded phrases, and a
+ * loader that reads a pack from memory (tests, fuzzing).
+ *
+ * Walking a pack: for intent i in 0..vc_pack_intent_count(), each of its
+ * templates vc_pack_template(pack, i, j) is a tree of vc_tpl nodes:
+ *   WORD    one word, lower case as written (hyphenated words are already
+ *           split into a SEQ of WORDs);
+ *   SEQ     kids in order;  ALT  one of kids;  OPT  kids[0] or nothing;
+ *   LIST    slot `name` filled from pack list `list` (vc_pack_list_*);
+ *   NUMBER  a cardinal in [min, max];  DIGITS  min..max digits said one by
+ *           one;  TEXT  min..max free words;
+ *   TAG     kids[0], whose words become slot `name` (value `value`, or the
+ *           words when value is NULL);
+ *   RULE    a reference to rule `name`, whose tree is kids[0] (shared by
+ *           every reference, so walk it per reference).
+ * A grammar for the recogniser expands LIST from the list's phrases (file
+ * lists) or from the entries last given to the understander (catalog lists),
+ * NUMBER/DIGITS from number words, and TEXT from its vocabulary. */
+#ifndef VC_NLU_TEMPLATE_H
+#define VC_NLU_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+#include "nlu/understander.h"
+
+/* Deepest nesting of groups and rule references in one template. */
+#define VC_TPL_MAX_DEPTH 32
+/* Most phrases one slot list file may expand to. */
+#define VC_LIST_MAX_PHRASES 10000
+
+typedef enum {
+    VC_TPL_WORD,
+    VC_TPL_SEQ,
+    VC_TPL_ALT,
+    VC_TPL_OPT,
+    VC_TPL_LIST,
+    VC_TPL_NUMBER,
+    VC_TPL_DIGITS,
+    VC_TPL_TEXT,
+    VC_TPL_TAG,
+    VC_TPL_RULE,
+} vc_tpl_kind;
+
+typedef struct vc_tpl vc_tpl;
+struct vc_tpl {
+    vc_tpl_kind kind;
+    const char *word;  /* WORD */
+    const char *name;  /* LIST, NUMBER, DIGITS, TEXT, TAG: the slot; RULE: the rule */
+    const char *value; /* TAG: fixed value or NULL */
+    size_t list;       /* LIST: index of the pack list */
+    double min, max;   /* NUMBER, DIGITS, TEXT */
+    vc_tpl **kids;
+    size_t n_kids;
+};
+
+size_t vc_pack_intent_count(const vc_pack *pack);
+const char *vc_pack_intent_name(const vc_pack *pack, size_t intent);
+size_t vc_pack_template_count(const vc_pack *pack, size_t intent);
+const vc_tpl *vc_pack_template(const vc_pack *pack, size_t intent, size_t i);
+
+size_t vc_pack_list_count(const vc_pack *pack);
+const char *vc_pack_list_name(const vc_pack *pack, size_t list);
+/* "file:slots/ordinal.txt", "catalog:products" */
+const char *vc_pack_list_source(const vc_pack *pack, size_t list);
+/* 1 for lists given at run time (catalog:*). */
+int vc_pack_list_is_dynamic(const vc_pack *pack, size_t list);
+/* Phrases of a file list, every alternative expanded: "first" -> "1".
+ * *value is NULL when the entry has none (the slot takes the words said). */
+size_t vc_pack_list_phrase_count(const vc_pack *pack, size_t list);
+const char *vc_pack_list_phrase(const vc_pack *pack, size_t list, size_t i, const char **value);
+
+/* Filler phrases of pack.ini, lower case ("um", "can you"). */
+size_t vc_pack_filler_count(const vc_pack *pack);
+const char *vc_pack_filler(const vc_pack *pack, size_t i);
+/* pack.ini reject_below (default 0.6). */
+double vc_pack_reject_below(const vc_pack *pack);
+
+/* Phrases of list `list` as last given to the understander (a catalog
+ * list) or compiled from the pack (a file list); for the recogniser's
+ * grammar. */
+size_t vc_understander_list_phrase_count(const vc_understander *u, size_t list);
+const char *vc_understander_list_phrase(const vc_understander *u, size_t list, size_t i,
+                                        const char **value);
+
+/* One file of a pack held in memory: path relative to the pack directory
+ * ("pack.ini", "intents.txt", "slots/ordinal.txt", "replies/en-US.ini"). */
+typedef struct {
+    const char *path;
+    const char *text;
+} vc_pack_file;
+
+/* Loads a pack from files held in memory, with the same checks and errors
+ * as vc_pack_load (the detail names the relative path). */
+VC_MUST_CHECK vc_status vc_pack_load_memory(const vc_pack_file *files, size_t n, vc_pack **out);
+
+#endif

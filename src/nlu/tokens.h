@@ -1,0 +1,54 @@
+/* Internal to src/nlu: the tokenizer, the singulariser and the word table
+ * shared by templates, lists and input, so that both sides of a match are
+ * cut and normalised the same way. */
+#ifndef VC_NLU_TOKENS_H
+#define VC_NLU_TOKENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/status.h"
+#include "nlu/understander.h"
+
+/* Longest token kept, in bytes; a longer run of word characters is rejected
+ * with the sentence (it cannot be a word of any pack). */
+#define VC_TOKEN_MAX_BYTES 64
+
+typedef struct {
+    const char *text;  /* lower case, as said: "boxes", "3.49" */
+    const char *match; /* singular form used for matching: "box" */
+} vc_token;
+
+/* Tokens of one sentence. Strings live in buf. */
+typedef struct {
+    vc_token tok[VC_UTTERANCE_MAX_TOKENS];
+    size_t n;
+    char buf[4 * VC_UTTERANCE_MAX_BYTES + 64];
+} vc_tokens;
+
+/* Splits text (len bytes) into tokens: lower-cases ASCII, splits on
+ * whitespace and punctuation, keeps ' inside words and . between digits,
+ * reads "$3.49" as "3.49" "dollars" and "&" as "and", splits hyphenated
+ * words. Returns VC_ETOOBIG when text has more than
+ * VC_UTTERANCE_MAX_BYTES bytes, more than VC_UTTERANCE_MAX_TOKENS tokens or
+ * a token longer than VC_TOKEN_MAX_BYTES; out is then empty. */
+vc_status vc_tokenize(const char *text, size_t len, vc_tokens *out);
+
+/* Writes the match form of word (lower case) to out (cap >= strlen+1):
+ * "boxes" -> "box", "berries" -> "berry", "glasses" -> "glass"; words of 3
+ * letters or fewer, words ending in -ss/-us/-is and a few others are kept. */
+void vc_singularise(const char *word, char *out, size_t cap);
+
+/* Interned words: each distinct match form gets a dense id from 0. */
+typedef struct vc_words vc_words;
+
+vc_words *vc_words_new(void);
+void vc_words_free(vc_words *w);
+/* The id of word, adding it when absent; -1 on out of memory. */
+int32_t vc_words_intern(vc_words *w, const char *word);
+/* The id of word or -1 when it was never interned. */
+int32_t vc_words_find(const vc_words *w, const char *word);
+const char *vc_words_text(const vc_words *w, int32_t id);
+size_t vc_words_count(const vc_words *w);
+
+#endif

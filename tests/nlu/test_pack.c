@@ -1,0 +1,245 @@
+/* Loading packs: settings, replies, lists, and a syntax error for every
+ * kind of mistake, each naming the file and the line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlu/template.h"
+#include "nlu/understander.h"
+#include "temp_pack.h"
+
+static const char pack_ini[] = "[pack]\n"
+                               "name = shop\n"
+                               "default_locale = en-US\n"
+                               "reject_below = 0.5\n"
+                               "fillers = um, can you\n"
+                               "[lists]\n"
+                               "product = catalog:products\n"
+                               "ordinal = file:slots/ordinal.txt\n"
+                               "attribute = catalog:attributes\n";
+static const char ordinal_txt[] = "# ordinals\n(first | 1st) = 1\nsecond [one] = 2\nlast\n";
+
+static void a_pack_directory_loads_with_settings_replies_and_lists(void **state)
+{
+    const temp_file files[] = {
+        {"pack.ini", pack_ini},
+        {"intents.txt", "[reorder]\nreorder <product>\n[choose]\nthe <ordinal>\n"},
+        {"slots/ordinal.txt", ordinal_txt},
+        {"replies/en-US.ini", "[replies]\nconfirm = Order {quantity} {product}?\nbye = Bye\n"},
+        {"replies/nb-NO.ini", "[replies]\nconfirm = Bestille {quantity} {product}?\n"},
+    };
+    char dir[64];
+    vc_pack *pack;
+    const char *name, *source;
+    (void)state;
+
+    assert_non_null(temp_pack_write(dir, sizeof dir, files, 5));
+    assert_int_equal(vc_pack_load(dir, &pack), VC_OK);
+    assert_string_equal(vc_pack_name(pack), "shop");
+    assert_string_equal(vc_pack_setting(pack, "reject_below"), "0.5");
+    assert_null(vc_pack_setting(pack, "wake_phrase"));
+    assert_true(vc_pack_reject_below(pack) == 0.5);
+    assert_string_equal(vc_pack_reply(pack, "nb-NO", "confirm"), "Bestille {quantity} {product}?");
+    assert_string_equal(vc_pack_reply(pack, "nb-NO", "bye"), "Bye");
+    assert_string_equal(vc_pack_reply(pack, "de-DE", "confirm"), "Order {quantity} {product}?");
+    assert_null(vc_pack_reply(pack, "en-US", "missing"));
+
+    assert_int_equal(vc_pack_dynamic_list(pack, 0, &name, &source), 1);
+    assert_string_equal(name, "product");
+    assert_string_equal(source, "catalog:products");
+    assert_int_equal(vc_pack_dynamic_list(pack, 1, &name, &source), 1);
+    assert_string_equal(name, "attribute");
+    assert_int_equal(vc_pack_dynamic_list(pack, 2, &name, &source), 0);
+
+    assert_int_equal(vc_pack_list_phrase_count(pack, 1), 5);
+    const char *value;
+    assert_string_equal(vc_pack_list_phrase(pack, 1, 0, &value), "first");
+    assert_string_equal(value, "1");
+    assert_string_equal(vc_pack_list_phrase(pack, 1, 3, &value), "second one");
+    assert_string_equal(value, "2");
+    assert_string_equal(vc_pack_list_phrase(pack, 1, 4, &value), "last");
+    assert_null(value);
+    assert_int_equal(vc_pack_filler_count(pack), 2);
+    assert_string_equal(vc_pack_filler(pack, 1), "can you");
+
+    assert_int_equal(vc_pack_intent_count(pack), 2);
+    assert_string_equal(vc_pack_intent_name(pack, 1), "choose");
+    const vc_tpl *t = vc_pack_template(pack, 0, 0);
+    assert_int_equal(t->kind, VC_TPL_SEQ);
+    assert_int_equal(t->kids[1]->kind, VC_TPL_LIST);
+    assert_string_equal(t->kids[1]->name, "product");
+    vc_pack_free(pack);
+    temp_pack_remove(dir, files, 5);
+}
+
+static void a_missing_pack_fails_naming_the_file(void **state)
+{
+    vc_pack *pack = (vc_pack *)1;
+    (void)state;
+    assert_int_equal(vc_pack_load("/nonexistent/voxcart-pack", &pack), VC_ENOTFOUND);
+    assert_null(pack);
+    assert_non_null(strstr(vc_error_detail(), "/nonexistent/voxcart-pack/pack.ini"));
+}
+
+/* Loads intents (and a slot list file) from memory with pack_ini. */
+static vc_status load(const char *ini, const char *intents, const char *ordinal, vc_pack **pack)
+{
+    vc_pack_file files[] = {
+        {"pack.ini", ini},
+        {"intents.txt", intents},
+        {"slots/ordinal.txt", ordinal},
+    };
+    return vc_pack_load_memory(files, 3, pack);
+}
+
+static void every_syntax_error_names_file_line_and_problem(void **state)
+{
+    static const struct {
+        const char *intents, *ordinal, *where, *problem;
+    } cases[] = {
+        {"[a]\nreorder (coffee | tea\n", NULL, "intents.txt:2:", "unbalanced '('"},
+        {"[a]\n\n# c\nreorder coffee)\n", NULL, "intents.txt:4:", "unbalanced ')'"},
+        {"[a]\nreorder [coffee\n", NULL, "intents.txt:2:", "unbalanced '['"},
+        {"[a]\nbuy <q:numbr 1..3>\n", NULL, "intents.txt:2:", "unknown slot type 'numbr'"},
+        {"[a]\nbuy <flavour>\n", NULL, "intents.txt:2:", "unknown list 'flavour'"},
+        {"[a]\nbuy <f:flavour>\n", NULL, "intents.txt:2:", "unknown list 'flavour'"},
+        {"[a]\n@nope coffee\n", NULL, "intents.txt:2:", "unknown rule @nope"},
+        {"[a]\nx\n@r = (a | | b)\n", NULL, "intents.txt:3:", "empty alternative"},
+        {"[a]\nbuy ()\n", NULL, "intents.txt:2:", "empty alternative"},
+        {"[a]\nbuy (a |)\n", NULL, "intents.txt:2:", "empty alternative"},
+        {"[a]\nbuy <q:number 5..1>\n", NULL, "intents.txt:2:", "reversed"},
+        {"[a]\nbuy <q:number 1-5>\n", NULL, "intents.txt:2:", "expected a range"},
+        {"[a]\nbuy <q:digits 0..40>\n", NULL, "intents.txt:2:", "digit count"},
+        {"reorder coffee\n[a]\nx\n", NULL, "intents.txt:1:", "before any [intent]"},
+        {"[a]\nbuy (<product> now){x}\n", NULL, "intents.txt:2:", "cannot contain slots"},
+        {"[a]\nbuy {x}\n", NULL, "intents.txt:2:", "must follow a group"},
+        {"[a]\nbuy (a){x\n", NULL, "intents.txt:2:", "unbalanced '{'"},
+        {"[a]\nbuy $5\n", NULL, "intents.txt:2:", "unexpected character '$'"},
+        {"[a]\nx\n[a]\ny\n", NULL, "intents.txt:3:", "defined twice"},
+        {"[a]\nx\n", "first = 1\n(second | ) = 2\n", "slots/ordinal.txt:2:", "empty alternative"},
+        {"[a]\nx\n", "first <x>\n", "slots/ordinal.txt:1:", "cannot contain slots"},
+        {"[a]\nx\n", "first =\n", "slots/ordinal.txt:1:", "followed by a value"},
+        {"[a]\nx\n", "@r\n", "slots/ordinal.txt:1:", "cannot use rules"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vc_pack *pack = NULL;
+        vc_status rc = load(pack_ini, cases[i].intents, cases[i].ordinal ? cases[i].ordinal : "one\n",
+                            &pack);
+        const char *detail = vc_error_detail();
+        if (rc != VC_EPARSE || pack || !strstr(detail, cases[i].where) ||
+            !strstr(detail, cases[i].problem))
+            fail_msg("case %zu: status %d detail '%s', want '%s' '%s'", i, rc, detail,
+                     cases[i].where, cases[i].problem);
+    }
+}
+
+static void pack_ini_errors_name_the_line(void **state)
+{
+    static const struct {
+        const char *ini, *problem;
+    } cases[] = {
+        {"[pack]\nname = x\n[lists]\nproduct = database:products\n", "pack.ini:4:"},
+        {"[pack]\nname = x\n[lists]\nproduct = catalog:a\nproduct = catalog:b\n", "declared twice"},
+        {"[pack]\nname = x\nreject_below = lots\n", "reject_below"},
+        {"[pack]\nname = x\nthis line has no equals\n", "pack.ini:3:"},
+        {"[pack]\ndescription = no name\n", "no name"},
+        {"[pack]\nname = x\n[lists]\nordinal = file:../../etc/passwd\n", "inside the pack"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vc_pack *pack = NULL;
+        vc_status rc = load(cases[i].ini, "[a]\nx\n", "one\n", &pack);
+        if (rc != VC_EPARSE || pack || !strstr(vc_error_detail(), cases[i].problem))
+            fail_msg("case %zu: status %d detail '%s', want '%s'", i, rc, vc_error_detail(),
+                     cases[i].problem);
+    }
+}
+
+static void long_ini_lines_are_read_whole(void **state)
+{
+    char ini[2048], reply[1024];
+    vc_pack *pack;
+    (void)state;
+    snprintf(ini, sizeof ini, "[pack]\nname = x\n; %0300d\nfillers = um", 0);
+    for (int i = 0; i < 60; i++)
+        snprintf(ini + strlen(ini), sizeof ini - strlen(ini), ", filler%d", i);
+    strcat(ini, " ; a comment\n");
+    snprintf(reply, sizeof reply, "[replies]\nlong = %0400d\n  and more\n", 7);
+    vc_pack_file files[] = {
+        {"pack.ini", ini},
+        {"intents.txt", "[a]\nx\n"},
+        {"replies/en-US.ini", reply},
+    };
+    assert_int_equal(vc_pack_load_memory(files, 3, &pack), VC_OK);
+    assert_int_equal(vc_pack_filler_count(pack), 61);
+    assert_string_equal(vc_pack_filler(pack, 60), "filler59");
+    const char *r = vc_pack_reply(pack, "en-US", "long");
+    assert_non_null(r);
+    assert_int_equal(strlen(r), 400 + strlen(" and more"));
+    vc_pack_free(pack);
+}
+
+static void nesting_and_expansion_have_ceilings(void **state)
+{
+    char intents[8192];
+    vc_pack *pack = NULL;
+    (void)state;
+
+    strcpy(intents, "[a]\n");
+    for (int i = 0; i < 33; i++)
+        strcat(intents, "(");
+    strcat(intents, "x");
+    for (int i = 0; i < 33; i++)
+        strcat(intents, ")");
+    strcat(intents, "\n");
+    assert_int_equal(load(pack_ini, intents, "one\n", &pack), VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "intents.txt:2: groups nested deeper than 32"));
+
+    /* each rule doubles the one before: 2^40 words */
+    strcpy(intents, "@r0 = a b\n");
+    for (int i = 1; i <= 40; i++)
+        snprintf(intents + strlen(intents), sizeof intents - strlen(intents),
+                 "@r%d = @r%d @r%d\n", i, i - 1, i - 1);
+    strcat(intents, "[a]\n@r40\n");
+    assert_int_equal(load(pack_ini, intents, "one\n", &pack), VC_ETOOBIG);
+    assert_null(pack);
+
+    /* 11^4 phrases in one list entry */
+    const char *many = "(a|b|c|d|e|f|g|h|i|j|k) (a|b|c|d|e|f|g|h|i|j|k) "
+                       "(a|b|c|d|e|f|g|h|i|j|k) (a|b|c|d|e|f|g|h|i|j|k)\n";
+    assert_int_equal(load(pack_ini, "[a]\nx\n", many, &pack), VC_ETOOBIG);
+    assert_non_null(strstr(vc_error_detail(), "slots/ordinal.txt:1:"));
+}
+
+static void a_line_starting_with_an_optional_is_a_template_not_a_section(void **state)
+{
+    vc_pack *pack;
+    (void)state;
+    assert_int_equal(load(pack_ini, "[a]\n[please] reorder\n[b] \nx\n", "one\n", &pack), VC_OK);
+    assert_int_equal(vc_pack_intent_count(pack), 2);
+    assert_int_equal(vc_pack_template_count(pack, 0), 1);
+    assert_int_equal(vc_pack_template(pack, 0, 0)->kids[0]->kind, VC_TPL_OPT);
+    vc_pack_free(pack);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_pack_directory_loads_with_settings_replies_and_lists),
+        cmocka_unit_test(a_missing_pack_fails_naming_the_file),
+        cmocka_unit_test(every_syntax_error_names_file_line_and_problem),
+        cmocka_unit_test(pack_ini_errors_name_the_line),
+        cmocka_unit_test(long_ini_lines_are_read_whole),
+        cmocka_unit_test(nesting_and_expansion_have_ceilings),
+        cmocka_unit_test(a_line_starting_with_an_optional_is_a_template_not_a_section),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

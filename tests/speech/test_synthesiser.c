@@ -1,0 +1,269 @@
+/* The synthesiser: replies written as WAV files are real speech, one file per
+ * reply; NONE writes nothing; AUDIO without a sound card fails clearly. */
+#include <dirent.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sndfile.h>
+
+#include "speech/synthesiser.h"
+
+typedef struct {
+    char dir[4096];    /* temporary directory, removed afterwards */
+    char wav_dir[4200]; /* a subdirectory that does not exist yet */
+} fixture;
+
+static int make_dir(void **state)
+{
+    const char *tmp = getenv("TMPDIR");
+    fixture *f = calloc(1, sizeof *f);
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "%s/vc-synth-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->wav_dir, sizeof f->wav_dir, "%s/replies", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int remove_dir(void **state)
+{
+    fixture *f = *state;
+    DIR *d = opendir(f->wav_dir);
+    struct dirent *e;
+
+    while (d && (e = readdir(d)) != NULL) {
+        char p[8400];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", f->wav_dir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(f->wav_dir);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static vc_synthesiser_config config(vc_speak_mode mode, const char *wav_dir)
+{
+    vc_synthesiser_config c = {.mode = mode, .voice = "en-us", .rate = 175, .pitch = 50,
+                               .volume = 100, .wav_dir = wav_dir, .output_device = "default"};
+    return c;
+}
+
+static vc_synthesiser *new_or_fail(const vc_synthesiser_config *c)
+{
+    vc_synthesiser *s = NULL;
+    if (vc_synthesiser_new(c, &s) != VC_OK)
+        fail_msg("vc_synthesiser_new: %s", vc_error_detail());
+    return s;
+}
+
+static void wav_mode_writes_audible_speech(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *s = new_or_fail(&c);
+    char *path = NULL;
+    SF_INFO info = {0};
+    SNDFILE *sf;
+    short buf[4096];
+    double sum = 0;
+    sf_count_t got, total = 0;
+
+    if (vc_synthesiser_speak(s, "Your order is placed", &path) != VC_OK)
+        fail_msg("speak: %s", vc_error_detail());
+    assert_non_null(path);
+    assert_non_null(strstr(path, "/replies/reply-"));
+    sf = sf_open(path, SFM_READ, &info);
+    assert_non_null(sf);
+    assert_int_equal(info.channels, 1);
+    assert_int_equal(info.samplerate, 22050);
+    assert_int_equal(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    assert_true(info.frames > 22050 * 3 / 10); /* more than 0.3 s */
+    while ((got = sf_read_short(sf, buf, 4096)) > 0) {
+        for (sf_count_t i = 0; i < got; i++)
+            sum += (double)buf[i] * buf[i];
+        total += got;
+    }
+    sf_close(sf);
+    assert_int_equal(total, info.frames);
+    /* speech, not silence: RMS well above the noise floor of 16-bit audio */
+    assert_true(sqrt(sum / (double)total) > 300.0);
+    free(path);
+    vc_synthesiser_free(s);
+}
+
+static void two_replies_make_two_files(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *s = new_or_fail(&c);
+    char *first = NULL, *second = NULL;
+
+    assert_int_equal(vc_synthesiser_speak(s, "Hello.", &first), VC_OK);
+    assert_int_equal(vc_synthesiser_speak(s, "Goodbye.", &second), VC_OK);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_string_not_equal(first, second);
+    assert_int_equal(count_files(f->wav_dir), 2);
+    free(first);
+    free(second);
+    vc_synthesiser_free(s);
+}
+
+static void a_new_synthesiser_does_not_overwrite_earlier_replies(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *a = new_or_fail(&c);
+    vc_synthesiser *b = new_or_fail(&c);
+    char *pa = NULL, *pb = NULL;
+
+    assert_int_equal(vc_synthesiser_speak(a, "One.", &pa), VC_OK);
+    assert_int_equal(vc_synthesiser_speak(b, "Two.", &pb), VC_OK);
+    assert_string_not_equal(pa, pb);
+    assert_int_equal(count_files(f->wav_dir), 2);
+    free(pa);
+    free(pb);
+    vc_synthesiser_free(a);
+    vc_synthesiser_free(b);
+}
+
+static void none_mode_writes_nothing(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->wav_dir);
+    vc_synthesiser *s = new_or_fail(&c);
+    char *path = (char *)"untouched";
+
+    assert_int_equal(vc_synthesiser_speak(s, "Nothing to hear.", &path), VC_OK);
+    assert_null(path);
+    assert_int_equal(count_files(f->wav_dir), 0);
+    vc_synthesiser_free(s);
+}
+
+static void audio_mode_without_a_sound_card_fails_clearly(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_AUDIO, f->wav_dir);
+    vc_synthesiser *s = NULL;
+    vc_status rc = vc_synthesiser_new(&c, &s);
+
+    if (rc == VC_OK) {
+        vc_synthesiser_free(s);
+        skip(); /* this machine has an audio output */
+    }
+    assert_int_equal(rc, VC_EAUDIO);
+    assert_null(s);
+    assert_non_null(strstr(vc_error_detail(), "audio output"));
+}
+
+static void auto_mode_falls_back_to_wav_without_a_sound_card(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_AUTO, f->wav_dir);
+    vc_synthesiser *s = new_or_fail(&c);
+    char *path = NULL;
+
+    assert_int_equal(vc_synthesiser_speak(s, "Fallback.", &path), VC_OK);
+    if (!path) {
+        vc_synthesiser_free(s);
+        skip(); /* it played on a real device */
+    }
+    assert_int_equal(count_files(f->wav_dir), 1);
+    free(path);
+    vc_synthesiser_free(s);
+}
+
+static void an_unknown_voice_is_named_in_the_error(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *s = NULL;
+
+    c.voice = "no-such-voice";
+    assert_int_equal(vc_synthesiser_new(&c, &s), VC_EAUDIO);
+    assert_null(s);
+    assert_non_null(strstr(vc_error_detail(), "no-such-voice"));
+}
+
+static void out_of_range_parameters_are_refused(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *s = NULL;
+
+    c.rate = 10;
+    assert_int_equal(vc_synthesiser_new(&c, &s), VC_EINVAL);
+    c = config(VC_SPEAK_WAV, f->wav_dir);
+    c.volume = 201;
+    assert_int_equal(vc_synthesiser_new(&c, &s), VC_EINVAL);
+    c = config(VC_SPEAK_WAV, NULL);
+    assert_int_equal(vc_synthesiser_new(&c, &s), VC_EINVAL);
+    assert_null(s);
+}
+
+static void an_overlong_reply_is_refused(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser *s = new_or_fail(&c);
+    char *text = malloc(10000);
+    char *path = NULL;
+
+    assert_non_null(text);
+    memset(text, 'a', 9999);
+    text[9999] = '\0';
+    assert_int_equal(vc_synthesiser_speak(s, text, &path), VC_ETOOBIG);
+    assert_null(path);
+    assert_int_equal(count_files(f->wav_dir), 0);
+    free(text);
+    vc_synthesiser_free(s);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, make_dir, remove_dir)
+    const struct CMUnitTest tests[] = {
+        T(wav_mode_writes_audible_speech),
+        T(two_replies_make_two_files),
+        T(a_new_synthesiser_does_not_overwrite_earlier_replies),
+        T(none_mode_writes_nothing),
+        T(audio_mode_without_a_sound_card_fails_clearly),
+        T(auto_mode_falls_back_to_wav_without_a_sound_card),
+        T(an_unknown_voice_is_named_in_the_error),
+        T(out_of_range_parameters_are_refused),
+        T(an_overlong_reply_is_refused),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
