@@ -55,7 +55,8 @@ vc_status vc_board_dir(const char *board, char *out, size_t cap)
     return VC_OK;
 }
 
-static vc_status default_store_path(const vc_config *cfg, char *out, size_t cap)
+static vc_status default_store_path(const vc_config *cfg, const char *domain, char *out,
+                                    size_t cap)
 {
     const char *home = getenv("HOME");
     const char *xdg = getenv("XDG_STATE_HOME");
@@ -76,16 +77,18 @@ static vc_status default_store_path(const vc_config *cfg, char *out, size_t cap)
     rc = vc_mkdirs(dir);
     if (rc != VC_OK)
         return rc;
-    n = snprintf(out, cap, "%s/store.db", dir);
+    /* One store per shop type: a cafe's menu is not a home-goods catalog. */
+    n = snprintf(out, cap, "%s/%s.db", dir, domain);
     if (n < 0 || (size_t)n >= cap)
         return vc_fail(VC_EINVAL, "state directory path too long");
     return VC_OK;
 }
 
 /* Opens the store the options name and makes sure it has a catalog: the
- * given catalog file (into a private in-memory store), or the demo seed for
- * a new store. */
-static vc_status open_store(const vc_assistant_options *opt, vc_store **out)
+ * given catalog file (into a private in-memory store), or, for a new store,
+ * the seed the pack names (pack.ini store_seed, under models/). */
+static vc_status open_store(const vc_assistant_options *opt, const vc_pack *pack,
+                            const char *domain, vc_store **out)
 {
     char path[640], seed[640];
     vc_catalog *catalog = NULL;
@@ -105,14 +108,20 @@ static vc_status open_store(const vc_assistant_options *opt, vc_store **out)
     }
     if (opt->store_path)
         snprintf(path, sizeof path, "%s", opt->store_path);
-    else if ((rc = default_store_path(opt->config, path, sizeof path)) != VC_OK)
+    else if ((rc = default_store_path(opt->config, domain, path, sizeof path)) != VC_OK)
         return rc;
     rc = vc_store_open(path, &store);
     if (rc != VC_OK)
         return rc;
     rc = vc_store_product_count(store, &count);
     if (rc == VC_OK && count == 0) {
-        snprintf(seed, sizeof seed, "%s/store/demo.json", vc_models_dir());
+        const char *name = vc_pack_setting(pack, "store_seed");
+        if (!name || !*name || name[0] == '/' || strstr(name, "..")) {
+            rc = vc_fail(VC_EPARSE, "pack %s: store_seed must name a file under models/",
+                         vc_pack_name(pack));
+            goto out;
+        }
+        snprintf(seed, sizeof seed, "%s/%s", vc_models_dir(), name);
         vc_log_info("new store %s: loading the demo store from %s", path, seed);
         rc = vc_store_seed(store, seed);
     }
@@ -200,7 +209,7 @@ vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out)
         goto out_free;
     if ((rc = vc_understander_new(a->pack, &a->understander)) != VC_OK)
         goto out_free;
-    if ((rc = open_store(opt, &a->store)) != VC_OK)
+    if ((rc = open_store(opt, a->pack, domain, &a->store)) != VC_OK)
         goto out_free;
     if ((rc = vc_assistant_reload_catalog(a)) != VC_OK)
         goto out_free;

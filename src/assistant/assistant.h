@@ -20,7 +20,7 @@ typedef struct vc_assistant vc_assistant;
 typedef struct {
     const vc_config *config;
     const char *domain;        /* overrides config->domain when not NULL */
-    const char *store_path;    /* NULL: <state_dir>/store.db, seeded with the demo store */
+    const char *store_path;    /* NULL: <state_dir>/<domain>.db; a new store starts as the pack's store_seed */
     const char *catalog_path;  /* NULL: the store's catalog; else this file only (no store writes) */
 } vc_assistant_options;
 

@@ -34,7 +34,7 @@ static const char usage[] =
     "                       /etc/voxcart/voxcart.conf when present)\n"
     "  -d, --domain NAME    domain pack (retail, cafe; default from the config)\n"
     "      --catalog FILE   use this catalog file instead of the store's catalog\n"
-    "      --store FILE     the store database (default: <state_dir>/store.db)\n"
+    "      --store FILE     the store database (default: <state_dir>/<domain>.db)\n"
     "      --session NAME   conversation kept by `ask` (default: cli)\n"
     "      --new            `ask`: start a new conversation\n"
     "      --speak          `ask`, `chat`: also speak the replies\n"

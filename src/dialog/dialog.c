@@ -891,6 +891,20 @@ static void drink_sku(const char *drink, char *out, size_t cap)
     out[o] = '\0';
 }
 
+/* Whether sku is the drink's: its SKU, or the SKU of its singular ("two
+ * lattes": the menu lists the drink in the singular). */
+static int sku_names_drink(const char *sku, const char *drink)
+{
+    char want[SKU_MAX + 8];
+    size_t n;
+
+    drink_sku(drink, want, sizeof want);
+    if (strcmp(sku, want) == 0)
+        return 1;
+    n = strlen(want);
+    return n > 0 && want[n - 1] == 's' && strlen(sku) == n - 1 && strncmp(sku, want, n - 1) == 0;
+}
+
 static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
 {
     conversation *c = &d->c;
@@ -901,6 +915,10 @@ static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
 
     drink_sku(c->drink[DRINK_NAME], sku, sizeof sku);
     st = vc_store_product(d->store, sku, &p);
+    if (st == VC_ENOTFOUND && sku[strlen(sku) - 1] == 's') {
+        sku[strlen(sku) - 1] = '\0';
+        st = vc_store_product(d->store, sku, &p);
+    }
     if (st == VC_ENOTFOUND) {
         char drink[DRINK_VALUE_MAX + 1];
         snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME]);
@@ -2079,12 +2097,10 @@ static vc_status parse_state(const vc_dialog *d, const cJSON *root, conversation
         if (c->kind == PENDING_NONE || !c->sku || c->quantity < 1 || c->confirmed_cents < 0)
             return bad_state("step", "a purchase step without a complete purchase");
         if (c->kind == PENDING_DRINK) {
-            char sku[SKU_MAX + 8];
             if (!c->drink[DRINK_NAME])
                 return bad_state("step", "a drink purchase without a drink");
             /* What is placed must be what was read back. */
-            drink_sku(c->drink[DRINK_NAME], sku, sizeof sku);
-            if (strcmp(sku, c->sku) != 0)
+            if (!sku_names_drink(c->sku, c->drink[DRINK_NAME]))
                 return bad_state("sku", "not the SKU of the drink");
         }
         if (c->step == STEP_PIN && !d->cfg.pin)

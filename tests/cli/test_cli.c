@@ -226,6 +226,41 @@ static void catalog_import_replaces_the_catalog(void **state)
     free(r.out);
 }
 
+static void cafe_domain_starts_from_its_own_menu(void **state)
+{
+    char store[256];
+    run_result r;
+
+    (void)state;
+    /* --store names the retail store of this test; the cafe gets its own. */
+    snprintf(store, sizeof store, "%s/cafe.db", state_dir);
+    r = run("--store %s --domain cafe ask --new 'two lattes with some oat milk please'", store);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "$4.50"));
+    free(r.out);
+    r = run("--store %s --domain cafe ask 'yes'", store);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, " placed)"));
+    free(r.out);
+}
+
+static void demo_plays_the_whole_conversation_and_places_an_order(void **state)
+{
+    char wavs[256];
+    run_result r;
+
+    (void)state;
+    /* a store of its own: the other cases replaced the catalog of theirs */
+    snprintf(wavs, sizeof wavs, "%s/demo-replies", state_dir);
+    r = run("demo --store %s/demo.db --wav-dir %s", state_dir, wavs);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "You last ordered 2 packs of coffee filters at $3.49 each."));
+    assert_non_null(strstr(r.out, " placed)"));
+    assert_non_null(strstr(r.out, "hand-over to a person recorded"));
+    assert_non_null(strstr(r.out, "reply-001.wav"));
+    free(r.out);
+}
+
 static void unknown_command_and_domain_are_clear_errors(void **state)
 {
     run_result r;
@@ -250,6 +285,8 @@ int main(void)
         cmocka_unit_test(ask_carries_the_conversation_across_calls),
         cmocka_unit_test(catalog_import_refuses_a_bad_catalog_and_keeps_the_old_one),
         cmocka_unit_test(catalog_import_replaces_the_catalog),
+        cmocka_unit_test(cafe_domain_starts_from_its_own_menu),
+        cmocka_unit_test(demo_plays_the_whole_conversation_and_places_an_order),
         cmocka_unit_test(unknown_command_and_domain_are_clear_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
