@@ -244,7 +244,10 @@ static long child_peak_rss_kb(const char *voxcart, const char *catalog, const ch
 {
     struct rusage ru;
     int status;
-    pid_t pid = fork();
+    pid_t pid;
+
+    fflush(stdout); /* or the child's freopen would print our buffer again */
+    pid = fork();
 
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stdout))

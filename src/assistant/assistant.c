@@ -146,8 +146,12 @@ vc_status vc_assistant_reload_catalog(vc_assistant *a)
     if (rc != VC_OK)
         return rc;
     rc = vc_catalog_phrases_build(catalog, &phrases);
+    /* The phrases are copies: let the catalog go before the lists are
+     * built, which keeps the peak memory of a large catalog down. */
+    vc_catalog_free(catalog);
+    catalog = NULL;
     if (rc != VC_OK)
-        goto out_free_catalog;
+        goto out_free_phrases;
     for (size_t i = 0; vc_pack_dynamic_list(a->pack, i, &list, &source); i++) {
         const vc_catalog_phrase *src;
         size_t n;
@@ -181,8 +185,6 @@ vc_status vc_assistant_reload_catalog(vc_assistant *a)
 out_free_phrases:
     free(entries);
     vc_catalog_phrases_clear(&phrases);
-out_free_catalog:
-    vc_catalog_free(catalog);
     return rc;
 }
 
