@@ -170,6 +170,33 @@ static void format_money(char *out, size_t cap, long long cents, const char *cur
         snprintf(out, cap, "%lld.%02lld %s", whole, frac, currency);
 }
 
+/* A menu price always shows its cents, as a cafe board does: "$9.00",
+ * "$4.50"; another currency: "9.00 EUR". */
+static void format_menu_price(char *out, size_t cap, long long cents, const char *currency)
+{
+    int dollar = !currency || !*currency || strcmp(currency, "USD") == 0;
+
+    if (dollar)
+        snprintf(out, cap, "$%lld.%02lld", cents / 100, cents % 100);
+    else
+        snprintf(out, cap, "%lld.%02lld %s", cents / 100, cents % 100, currency);
+}
+
+/* A count as a word, "two" .. "twenty"; digits above ("24"). */
+static void format_count(char *out, size_t cap, int n)
+{
+    static const char *const words[] = {
+        "zero",    "one",     "two",       "three",    "four",     "five",    "six",
+        "seven",   "eight",   "nine",      "ten",      "eleven",   "twelve",  "thirteen",
+        "fourteen", "fifteen", "sixteen",  "seventeen", "eighteen", "nineteen", "twenty",
+    };
+
+    if (n >= 0 && (size_t)n < sizeof words / sizeof words[0])
+        snprintf(out, cap, "%s", words[n]);
+    else
+        snprintf(out, cap, "%d", n);
+}
+
 /* Order numbers are read digit by digit: "802" -> "8 0 2". */
 static void format_spelled(char *out, size_t cap, const char *number)
 {
@@ -820,56 +847,6 @@ static int all_digits(const char *s)
     return 1;
 }
 
-/* en-US reading of the pending drink: "a large dark roast latte with a
- * double shot and a little bit of sugar". */
-static vc_status describe_drink(const vc_dialog *d, char *out, size_t cap)
-{
-    const conversation *c = &d->c;
-    char head[512], extras[3][160];
-    const char *extra_ptrs[3];
-    char roast[160] = "", joined[512];
-    size_t n_extras = 0;
-    const char *v;
-    vc_status st;
-
-    if ((v = c->drink[DRINK_ROAST]) != NULL)
-        snprintf(roast, sizeof roast, has_word(v, "roast") ? "%s" : "%s roast", v);
-    snprintf(head, sizeof head, "%s %s %s", c->drink[DRINK_SIZE] ? c->drink[DRINK_SIZE] : "",
-             roast, c->drink[DRINK_NAME] ? c->drink[DRINK_NAME] : "");
-    tidy_reply(head);
-    head[0] = (char)tolower((unsigned char)head[0]);
-    if ((v = c->drink[DRINK_SHOTS]) != NULL) {
-        if (all_digits(v))
-            snprintf(extras[n_extras++], sizeof extras[0], "%s %s", v,
-                     strcmp(v, "1") == 0 ? "shot" : "shots");
-        else if (has_word(v, "shot") && (has_word(v, "single") || has_word(v, "double") ||
-                                         has_word(v, "triple")))
-            snprintf(extras[n_extras++], sizeof extras[0], "a %s", v);
-        else if (has_word(v, "shot"))
-            snprintf(extras[n_extras++], sizeof extras[0], "%s", v);
-        else
-            snprintf(extras[n_extras++], sizeof extras[0], "%s %s shot",
-                     starts_with_vowel_sound(v) ? "an" : "a", v);
-    }
-    if ((v = c->drink[DRINK_MILK]) != NULL)
-        snprintf(extras[n_extras++], sizeof extras[0],
-                 has_word(v, "milk") || has_word(v, "cream") ? "%s" : "%s milk", v);
-    if ((v = c->drink[DRINK_SUGAR]) != NULL)
-        snprintf(extras[n_extras++], sizeof extras[0],
-                 has_word(v, "sugar") || has_word(v, "sweetener") ? "%s" : "%s sugar", v);
-    for (size_t i = 0; i < n_extras; i++)
-        extra_ptrs[i] = extras[i];
-    joined[0] = '\0';
-    if (n_extras > 0) {
-        st = join_and(d, extra_ptrs, n_extras, joined, sizeof joined);
-        if (st != VC_OK)
-            return st;
-    }
-    snprintf(out, cap, "%s %s%s%s", starts_with_vowel_sound(head) ? "an" : "a", head,
-             n_extras ? " with " : "", joined);
-    return VC_OK;
-}
-
 /* The drink's SKU in the store's catalog: "cafe:" and the drink's words
  * joined by '-' ("flat white" -> "cafe:flat-white"). */
 static void drink_sku(const char *drink, char *out, size_t cap)
@@ -905,11 +882,123 @@ static int sku_names_drink(const char *sku, const char *drink)
     return n > 0 && want[n - 1] == 's' && strlen(sku) == n - 1 && strncmp(sku, want, n - 1) == 0;
 }
 
+/* The pending drink's name agreeing with quantity: the menu's singular
+ * ("lattes" said, SKU cafe:latte -> "latte"), made plural for more than one
+ * ("iced coffee" -> "iced coffees"). */
+static void drink_name_for(const conversation *c, int quantity, char *out, size_t cap)
+{
+    char singular[DRINK_VALUE_MAX + 1], sku[SKU_MAX + 8];
+    size_t n;
+
+    snprintf(singular, sizeof singular, "%s", c->drink[DRINK_NAME] ? c->drink[DRINK_NAME] : "");
+    n = strlen(singular);
+    drink_sku(singular, sku, sizeof sku);
+    /* Said in the plural: the SKU found was that of the name without its s. */
+    if (c->sku && n > 1 && singular[n - 1] == 's' && strcmp(sku, c->sku) != 0 &&
+        sku_names_drink(c->sku, singular))
+        singular[n - 1] = '\0';
+    if (quantity == 1 || !singular[0])
+        snprintf(out, cap, "%s", singular);
+    else
+        format_plural(out, cap, singular);
+}
+
+/* en-US reading of quantity of the pending drink: "a large dark roast latte
+ * with a double shot and a little bit of sugar", "two large lattes with oat
+ * milk". */
+static vc_status describe_drink(const vc_dialog *d, int quantity, char *out, size_t cap)
+{
+    const conversation *c = &d->c;
+    char head[512], extras[3][160], name[DRINK_VALUE_MAX + 8], count[16];
+    const char *extra_ptrs[3];
+    char roast[160] = "", joined[512];
+    size_t n_extras = 0;
+    const char *v;
+    vc_status st;
+
+    if ((v = c->drink[DRINK_ROAST]) != NULL)
+        snprintf(roast, sizeof roast, has_word(v, "roast") ? "%s" : "%s roast", v);
+    drink_name_for(c, quantity, name, sizeof name);
+    snprintf(head, sizeof head, "%s %s %s", c->drink[DRINK_SIZE] ? c->drink[DRINK_SIZE] : "",
+             roast, name);
+    tidy_reply(head);
+    head[0] = (char)tolower((unsigned char)head[0]);
+    if ((v = c->drink[DRINK_SHOTS]) != NULL) {
+        if (all_digits(v))
+            snprintf(extras[n_extras++], sizeof extras[0], "%s %s", v,
+                     strcmp(v, "1") == 0 ? "shot" : "shots");
+        else if (has_word(v, "shot") && (has_word(v, "single") || has_word(v, "double") ||
+                                         has_word(v, "triple")))
+            snprintf(extras[n_extras++], sizeof extras[0], "a %s", v);
+        else if (has_word(v, "shot"))
+            snprintf(extras[n_extras++], sizeof extras[0], "%s", v);
+        else
+            snprintf(extras[n_extras++], sizeof extras[0], "%s %s shot",
+                     starts_with_vowel_sound(v) ? "an" : "a", v);
+    }
+    /* A milk named before the drink ("oat") is read as one: "oat milk". */
+    if ((v = c->drink[DRINK_MILK]) != NULL)
+        snprintf(extras[n_extras++], sizeof extras[0],
+                 has_word(v, "milk") || has_word(v, "cream") ? "%s" : "%s milk", v);
+    if ((v = c->drink[DRINK_SUGAR]) != NULL)
+        snprintf(extras[n_extras++], sizeof extras[0],
+                 has_word(v, "sugar") || has_word(v, "sweetener") ? "%s" : "%s sugar", v);
+    for (size_t i = 0; i < n_extras; i++)
+        extra_ptrs[i] = extras[i];
+    joined[0] = '\0';
+    if (n_extras > 0) {
+        st = join_and(d, extra_ptrs, n_extras, joined, sizeof joined);
+        if (st != VC_OK)
+            return st;
+    }
+    if (quantity == 1)
+        snprintf(count, sizeof count, "%s", starts_with_vowel_sound(head) ? "an" : "a");
+    else
+        format_count(count, sizeof count, quantity);
+    snprintf(out, cap, "%s %s%s%s", count, head, n_extras ? " with " : "", joined);
+    return VC_OK;
+}
+
+/* The policy for quantity of drink p, checked before the read-back and
+ * again before placing: sold out, more than the cap or the stock (one
+ * sentence: how many can be made), the daily spend limit. A refusal drops
+ * the drink (the cafe has no quantity question: the customer orders
+ * again); *refused tells. */
+static vc_status check_drink_policy(vc_dialog *d, vc_turn *t, const vc_product *p,
+                                    int quantity, int *refused)
+{
+    conversation *c = &d->c;
+    int most = quantity_cap(d);
+    vc_status st;
+
+    *refused = 1;
+    if (p->stock <= 0) {
+        char drink[DRINK_VALUE_MAX + 1];
+        snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME] ? c->drink[DRINK_NAME] : "");
+        clear_pending(c);
+        return SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink});
+    }
+    if (p->stock < most)
+        most = p->stock;
+    if (quantity > most) {
+        char max[16];
+        snprintf(max, sizeof max, "%d", most);
+        clear_pending(c);
+        return SAY(d, t, R_DRINK_QUANTITY_CAP, {"max", max});
+    }
+    st = check_spend(d, t, to_cents(p->price) * quantity, p->currency, refused);
+    if (st != VC_OK || !*refused)
+        return st;
+    clear_pending(c);
+    return SAY0(d, t, R_NO_NOTHING_PENDING);
+}
+
 static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
 {
     conversation *c = &d->c;
-    char sku[SKU_MAX + 8], description[1024], total[48];
+    char sku[SKU_MAX + 8], description[1024], price[48], total[48], count[16];
     vc_product p = {0};
+    long long cents;
     int refused;
     vc_status st;
 
@@ -927,33 +1016,27 @@ static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
     }
     if (st != VC_OK)
         return st;
-    if (p.stock <= 0) {
-        char drink[DRINK_VALUE_MAX + 1];
-        snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME]);
-        clear_pending(c);
-        st = SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink});
-        goto out_free_product;
-    }
     st = set_str(&c->sku, sku, SKU_MAX);
     if (st != VC_OK)
         goto out_free_product;
-    c->quantity = 1;
-    st = check_spend(d, t, to_cents(p.price), p.currency, &refused);
+    /* No number said: one. */
+    if (c->quantity < 1)
+        c->quantity = 1;
+    st = check_drink_policy(d, t, &p, c->quantity, &refused);
+    if (st != VC_OK || refused)
+        goto out_free_product;
+    st = describe_drink(d, c->quantity, description, sizeof description);
     if (st != VC_OK)
         goto out_free_product;
-    if (refused) {
-        clear_pending(c);
-        st = SAY0(d, t, R_NO_NOTHING_PENDING);
-        goto out_free_product;
-    }
-    st = describe_drink(d, description, sizeof description);
-    if (st != VC_OK)
-        goto out_free_product;
-    format_money(total, sizeof total, to_cents(p.price), p.currency);
+    cents = to_cents(p.price);
+    format_menu_price(price, sizeof price, cents, p.currency);
+    format_menu_price(total, sizeof total, cents * c->quantity, p.currency);
+    format_count(count, sizeof count, c->quantity);
     c->step = STEP_CONFIRM;
-    c->confirmed_cents = to_cents(p.price);
+    c->confirmed_cents = cents;
     c->pin_attempts = 0;
-    st = SAY(d, t, R_CAFE_CONFIRM, {"drink", description}, {"price", total}, {"total", total});
+    st = SAY(d, t, c->quantity == 1 ? R_CAFE_CONFIRM : R_CAFE_CONFIRM_MANY,
+             {"drink", description}, {"price", price}, {"total", total}, {"quantity", count});
 out_free_product:
     vc_product_clear(&p);
     return st;
@@ -970,7 +1053,7 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     product_view v;
     vc_order_line line = {0};
     vc_order order = {0};
-    char description[1024], number[ORDER_NUMBER_MAX * 2 + 1], total[48];
+    char description[1024], drinks[1024] = "", number[ORDER_NUMBER_MAX * 2 + 1], total[48];
     int refused = 0;
     vc_status st;
 
@@ -998,13 +1081,12 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
         st = check_product_policy(d, t, &v, c->quantity, &refused);
         snprintf(description, sizeof description, "%s", v.p.name ? v.p.name : v.spoken);
     } else {
-        st = check_spend(d, t, to_cents(v.p.price), v.p.currency, &refused);
-        if (st == VC_OK && refused) {
-            clear_pending(c);
-            st = SAY0(d, t, R_NO_NOTHING_PENDING);
-        }
-        if (st == VC_OK)
-            st = describe_drink(d, description, sizeof description);
+        /* The line is one drink times the quantity: "a large latte" x 2. */
+        st = check_drink_policy(d, t, &v.p, c->quantity, &refused);
+        if (st == VC_OK && !refused)
+            st = describe_drink(d, 1, description, sizeof description);
+        if (st == VC_OK && !refused)
+            st = describe_drink(d, c->quantity, drinks, sizeof drinks);
     }
     if (st != VC_OK || refused)
         goto out_free_product;
@@ -1042,12 +1124,16 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     t->order_placed = 1;
     t->finished = 1;
     format_spelled(number, sizeof number, t->order_number);
-    format_money(total, sizeof total, to_cents(order.total), order.currency);
+    if (c->kind == PENDING_DRINK)
+        format_menu_price(total, sizeof total, to_cents(order.total), order.currency);
+    else
+        format_money(total, sizeof total, to_cents(order.total), order.currency);
     {
         product_words w;
+        const char *said = c->kind == PENDING_DRINK ? drinks : description;
         product_words_fill(&w, &v, c->quantity);
         clear_pending(c);
-        st = SAY(d, t, R_ORDER_PLACED, {"number", number}, {"drink", description},
+        st = SAY(d, t, R_ORDER_PLACED, {"number", number}, {"drink", said},
                  {"items", w.items}, {"product", w.product}, {"total", total});
     }
 out_free_order:
@@ -1711,11 +1797,38 @@ static vc_status on_human(vc_dialog *d, vc_turn *t)
 static vc_status on_order_drink(vc_dialog *d, vc_turn *t, const vc_understanding *u)
 {
     conversation *c = &d->c;
+    long quantity = 0;
+    int said = slot_int(u, "quantity", &quantity);
     vc_status st;
 
+    /* "Zero lattes" orders nothing: asked again, the drink begun kept. */
+    if (said < 0 || (said > 0 && quantity < 1)) {
+        if (c->misunderstood < MISUNDERSTOOD_MAX)
+            c->misunderstood++;
+        return SAY0(d, t, c->misunderstood >= 2 ? R_NOT_UNDERSTOOD_AGAIN : R_NOT_UNDERSTOOD);
+    }
     /* Answering "what drink?" adds to the drink; anything else starts anew. */
     if (!(c->kind == PENDING_DRINK && (c->step == STEP_ASK_DRINK || c->step == STEP_CONFIRM)))
         clear_pending(c);
+    if (said > 0 && quantity > quantity_cap(d)) {
+        char max[16];
+        snprintf(max, sizeof max, "%d", quantity_cap(d));
+        clear_pending(c);
+        return SAY(d, t, R_DRINK_QUANTITY_CAP, {"max", max});
+    }
+    /* The count said ("two lattes") replaces the one before. Unsaid, it
+     * stays while the drink is completed ("make it a large", "make it
+     * mochas"), but a drink named in the singular is one ("a mocha"). */
+    if (said > 0) {
+        c->quantity = (int)quantity;
+        c->quantity_said = 1;
+    } else {
+        const char *name = slot_value(u, drink_slots[DRINK_NAME]);
+        if (name && !ends_with(name, "s")) {
+            c->quantity = 0;
+            c->quantity_said = 0;
+        }
+    }
     c->kind = PENDING_DRINK;
     for (int i = 0; i < N_DRINK; i++) {
         const vc_slot *s = vc_understanding_slot(u, drink_slots[i]);

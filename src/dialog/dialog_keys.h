@@ -70,6 +70,8 @@
     X(R_HELP_OFFER, "help_offer", VC_DIALOG_KEY_GROUP_RETAIL)                  \
     X(R_ASK_DRINK, "ask_drink", VC_DIALOG_KEY_GROUP_CAFE)                      \
     X(R_CAFE_CONFIRM, "cafe_confirm", VC_DIALOG_KEY_GROUP_CAFE)                \
+    X(R_CAFE_CONFIRM_MANY, "cafe_confirm_many", VC_DIALOG_KEY_GROUP_CAFE)      \
+    X(R_DRINK_QUANTITY_CAP, "drink_quantity_cap", VC_DIALOG_KEY_GROUP_CAFE)    \
     X(R_DRINK_UNAVAILABLE, "drink_unavailable", VC_DIALOG_KEY_GROUP_CAFE)      \
     X(R_DRINK_SOLD_OUT, "drink_sold_out", VC_DIALOG_KEY_GROUP_CAFE)            \
     X(R_HELP_DRINK, "help_drink", VC_DIALOG_KEY_GROUP_CAFE)

@@ -881,6 +881,139 @@ static void bad_configuration_is_refused(void **state)
     assert_null(d);
 }
 
+static void cafe_quantity_is_read_back_and_ordered(void **state)
+{
+    fixture *fx = *state;
+    char *json = NULL, expected[256], number[64];
+    vc_order o = {0};
+
+    /* "two large lattes": the count agrees with the drink, the total is two. */
+    assert_string_equal(talk(fx, "orderDrink", "two large lattes", "#quantity", "2", "size",
+                             "large", "coffeeDrink", "lattes", NULL),
+                        "Two large lattes, $4.50 each. That's $9.00. Shall I place the order?");
+    assert_string_equal(latest_order_number(fx), "");
+
+    /* The quantity survives a save and restore (another `voxcart ask`). */
+    check_ok(vc_dialog_save(fx->d, &json), "save");
+    assert_non_null(strstr(json, "\"quantity\":2"));
+    fixture_start(fx);
+    check_ok(vc_dialog_restore(fx->d, json), "restore");
+    free(json);
+
+    talk(fx, "yes", "yes", NULL);
+    assert_true(fx->t.order_placed);
+    check_ok(vc_store_latest_order(fx->store, CUSTOMER, &o), "latest order");
+    assert_int_equal(o.n_lines, 1);
+    assert_string_equal(o.lines[0].sku, "cafe:latte");
+    assert_int_equal(o.lines[0].quantity, 2);
+    assert_string_equal(o.lines[0].description, "a large latte");
+    assert_true(fabs(o.total - 9.0) < 1e-9);
+    vc_order_clear(&o);
+    assert_int_equal(stock_of(fx, "cafe:latte"), 98);
+    spelled(fx->t.order_number, number, sizeof number);
+    snprintf(expected, sizeof expected,
+             "Thanks! Your order number is %s: two large lattes, $9.00.", number);
+    assert_string_equal(fx->t.reply, expected);
+
+    /* Said in the plural without a number: one, in the singular. */
+    assert_string_equal(talk(fx, "orderDrink", "cappuccinos", "coffeeDrink", "cappuccinos",
+                             NULL),
+                        "A cappuccino. That's $4.25. Shall I place the order?");
+    /* A count said later replaces it; extras keep it. */
+    assert_string_equal(talk(fx, "orderDrink", "three cappuccinos", "#quantity", "3",
+                             "coffeeDrink", "cappuccinos", NULL),
+                        "Three cappuccinos, $4.25 each. That's $12.75. Shall I place the order?");
+    assert_string_equal(talk(fx, "orderDrink", "with some sugar", "sugarAmount", "some sugar",
+                             NULL),
+                        "Three cappuccinos with some sugar, $4.25 each. That's $12.75. Shall I "
+                        "place the order?");
+    talk(fx, "yes", "yes", NULL);
+    assert_true(fx->t.order_placed);
+    check_ok(vc_store_latest_order(fx->store, CUSTOMER, &o), "latest order");
+    assert_string_equal(o.lines[0].sku, "cafe:cappuccino");
+    assert_int_equal(o.lines[0].quantity, 3);
+    assert_string_equal(o.lines[0].description, "a cappuccino with some sugar");
+    vc_order_clear(&o);
+    assert_int_equal(stock_of(fx, "cafe:cappuccino"), 97);
+
+    /* During the read-back, a drink named in the singular is one. */
+    talk(fx, "orderDrink", "two lattes", "#quantity", "2", "coffeeDrink", "lattes", NULL);
+    assert_string_equal(talk(fx, "orderDrink", "make it cappuccinos", "coffeeDrink", "cappuccinos",
+                             NULL),
+                        "Two cappuccinos, $4.25 each. That's $8.50. Shall I place the order?");
+    assert_string_equal(talk(fx, "orderDrink", "no, a latte", "coffeeDrink", "latte", NULL),
+                        "A latte. That's $4.50. Shall I place the order?");
+}
+
+static void cafe_quantity_over_cap_refused(void **state)
+{
+    fixture *fx = *state;
+
+    fx->cfg.max_quantity = 5;
+    fixture_start(fx);
+    assert_string_equal(talk(fx, "orderDrink", "six lattes", "#quantity", "6", "coffeeDrink",
+                             "lattes", NULL),
+                        "Sorry, I can only make 5 of those right now. What would you like?");
+    assert_string_equal(talk(fx, "yes", "yes", NULL), "OK. What can I get you?");
+    assert_false(fx->t.order_placed);
+
+    /* Without a cap, the stock (100 lattes) is the most. */
+    fx->cfg.max_quantity = 0;
+    fixture_start(fx);
+    assert_string_equal(talk(fx, "orderDrink", "150 lattes", "#quantity", "150", "coffeeDrink",
+                             "lattes", NULL),
+                        "Sorry, I can only make 100 of those right now. What would you like?");
+    talk(fx, "yes", "yes", NULL);
+    assert_false(fx->t.order_placed);
+
+    /* The spend limit counts every cup. */
+    fx->cfg.daily_spend_limit = 10;
+    fixture_start(fx);
+    assert_string_equal(talk(fx, "orderDrink", "three lattes", "#quantity", "3", "coffeeDrink",
+                             "lattes", NULL),
+                        "Sorry, $13.50 would take you over your daily limit of $10. You've spent "
+                        "$0 today. OK. What else would you like?");
+    talk(fx, "yes", "yes", NULL);
+    assert_false(fx->t.order_placed);
+    assert_string_equal(latest_order_number(fx), "");
+    assert_int_equal(stock_of(fx, "cafe:latte"), 100);
+
+    /* Two fit under the limit. */
+    assert_string_equal(talk(fx, "orderDrink", "two lattes", "#quantity", "2", "coffeeDrink",
+                             "lattes", NULL),
+                        "Two lattes, $4.50 each. That's $9.00. Shall I place the order?");
+    talk(fx, "yes", "yes", NULL);
+    assert_true(fx->t.order_placed);
+    assert_int_equal(stock_of(fx, "cafe:latte"), 98);
+}
+
+static void cafe_milk_before_drink_is_read_back(void **state)
+{
+    fixture *fx = *state;
+    vc_order o = {0};
+
+    /* "a large oat latte with a little bit of sugar", as the matcher reads it. */
+    assert_string_equal(talk(fx, "orderDrink", "a large oat latte with a little bit of sugar",
+                             "size", "large", "milkAmount", "oat",
+                             "coffeeDrink", "latte", "sugarAmount", "a little bit of sugar", NULL),
+                        "A large latte with oat milk and a little bit of sugar. That's $4.50. "
+                        "Shall I place the order?");
+    talk(fx, "yes", "yes", NULL);
+    assert_true(fx->t.order_placed);
+    check_ok(vc_store_latest_order(fx->store, CUSTOMER, &o), "latest order");
+    assert_string_equal(o.lines[0].description,
+                        "a large latte with oat milk and a little bit of sugar");
+    vc_order_clear(&o);
+
+    assert_string_equal(talk(fx, "orderDrink", "two soy milk cappuccinos", "#quantity", "2",
+                             "milkAmount", "soy milk", "coffeeDrink", "cappuccinos", NULL),
+                        "Two cappuccinos with soy milk, $4.25 each. That's $8.50. Shall I place "
+                        "the order?");
+    assert_string_equal(talk(fx, "orderDrink", "a skim cappuccino", "milkAmount", "skim",
+                             "coffeeDrink", "cappuccino", NULL),
+                        "A cappuccino with skim milk. That's $4.25. Shall I place the order?");
+}
+
 #define RETAIL(test) cmocka_unit_test_setup_teardown(test, setup_retail, teardown)
 #define CAFE(test) cmocka_unit_test_setup_teardown(test, setup_cafe, teardown)
 
@@ -918,6 +1051,9 @@ int main(void)
         CAFE(cafe_order_confirms_whole_drink),
         CAFE(cafe_order_without_drink_asks_for_it),
         CAFE(cafe_drink_not_on_menu_or_sold_out_is_said),
+        CAFE(cafe_quantity_is_read_back_and_ordered),
+        CAFE(cafe_quantity_over_cap_refused),
+        CAFE(cafe_milk_before_drink_is_read_back),
         CAFE(missing_reply_key_is_named),
         cmocka_unit_test(both_packs_define_every_reply_key),
         RETAIL(greeting_comes_from_the_pack),
