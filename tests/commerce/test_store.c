@@ -146,6 +146,82 @@ static void failing_import_leaves_the_first_catalog_intact(void **state)
     vc_store_close(s);
 }
 
+/* Aliases and attributes are read in walks over all products at once: each
+ * must land on its own product, in its own order, past products with none. */
+static void aliases_and_attributes_stay_with_their_product_in_order(void **state)
+{
+    (void)state;
+    vc_store *s = open_memory_with_catalog();
+    vc_catalog *c = parse(
+        "{\"products\":["
+        "{\"sku\":\"A-1\",\"name\":\"Alpha\",\"aliases\":[\"first\",\"one\"],\"price\":1,"
+        " \"currency\":\"USD\",\"category\":\"c\",\"stock\":1},"
+        "{\"sku\":\"B-1\",\"name\":\"Beta\",\"price\":1,\"currency\":\"USD\","
+        " \"category\":\"c\",\"stock\":1},"
+        "{\"sku\":\"C-1\",\"name\":\"Gamma\",\"price\":1,\"currency\":\"USD\","
+        " \"category\":\"c\",\"stock\":1,\"attributes\":{\"size\":\"L\",\"color\":\"red\"}},"
+        "{\"sku\":\"D-1\",\"name\":\"Delta\",\"aliases\":[\"last\"],\"price\":1,"
+        " \"currency\":\"USD\",\"category\":\"c\",\"stock\":1,\"attributes\":{\"unit\":\"each\"}}"
+        "]}");
+    vc_catalog *back = NULL;
+    vc_product p;
+
+    must(vc_store_import_catalog(s, c));
+    vc_catalog_free(c);
+    must(vc_store_load_catalog(s, &back));
+    assert_int_equal(back->n_products, 4);
+    assert_int_equal(back->products[0].n_aliases, 2);
+    assert_string_equal(back->products[0].aliases[0], "first");
+    assert_string_equal(back->products[0].aliases[1], "one");
+    assert_int_equal(back->products[0].n_attributes, 0);
+    assert_int_equal(back->products[1].n_aliases, 0);
+    assert_int_equal(back->products[1].n_attributes, 0);
+    assert_int_equal(back->products[2].n_aliases, 0);
+    assert_int_equal(back->products[2].n_attributes, 2);
+    assert_string_equal(back->products[2].attributes[0].key, "size");
+    assert_string_equal(back->products[2].attributes[1].key, "color");
+    assert_string_equal(back->products[2].attributes[1].value, "red");
+    assert_int_equal(back->products[3].n_aliases, 1);
+    assert_string_equal(back->products[3].aliases[0], "last");
+    assert_int_equal(back->products[3].n_attributes, 1);
+    assert_string_equal(back->products[3].attributes[0].value, "each");
+    vc_catalog_free(back);
+
+    must(vc_store_product(s, "C-1", &p));
+    assert_int_equal(p.n_aliases, 0);
+    assert_int_equal(p.n_attributes, 2);
+    assert_string_equal(p.attributes[0].key, "size");
+    assert_string_equal(p.attributes[1].value, "red");
+    vc_product_clear(&p);
+    must(vc_store_product(s, "A-1", &p));
+    assert_int_equal(p.n_aliases, 2);
+    assert_string_equal(p.aliases[1], "one");
+    vc_product_clear(&p);
+    vc_store_close(s);
+}
+
+static void lookups_that_find_nothing_name_what_was_asked(void **state)
+{
+    (void)state;
+    vc_store *s = open_memory_with_catalog();
+    vc_customer c;
+    vc_order o;
+    char *json = NULL;
+    vc_order_line ghost[] = {{.sku = "GH-0001", .quantity = 1}};
+
+    assert_int_equal(vc_store_customer(s, "nobody", &c), VC_ENOTFOUND);
+    assert_string_equal(vc_error_detail(), "no customer \"nobody\"");
+    assert_int_equal(vc_store_session_get(s, "hall", &json), VC_ENOTFOUND);
+    assert_string_equal(vc_error_detail(), "no session \"hall\"");
+    assert_int_equal(vc_store_place_order(s, "nobody", ghost, 1, "USD", &o), VC_ENOTFOUND);
+    assert_string_equal(vc_error_detail(), "no customer \"nobody\"");
+    assert_int_equal(vc_store_place_order(s, "demo", ghost, 1, "USD", &o), VC_ENOTFOUND);
+    assert_string_equal(vc_error_detail(), "no product with sku \"GH-0001\"");
+    assert_int_equal(vc_store_order_by_number(s, "demo", "999", &o), VC_ENOTFOUND);
+    assert_string_equal(vc_error_detail(), "customer \"demo\" has no order 999");
+    vc_store_close(s);
+}
+
 /* ---- search ---------------------------------------------------------------- */
 
 static vc_product_list search(vc_store *s, const char *query, const char *const *attrs,
@@ -623,6 +699,8 @@ int main(void)
         cmocka_unit_test(imported_catalog_reads_back_whole),
         cmocka_unit_test(import_replaces_the_previous_catalog),
         cmocka_unit_test(failing_import_leaves_the_first_catalog_intact),
+        cmocka_unit_test(aliases_and_attributes_stay_with_their_product_in_order),
+        cmocka_unit_test(lookups_that_find_nothing_name_what_was_asked),
         cmocka_unit_test(search_tolerates_plurals_both_ways),
         cmocka_unit_test(search_ranks_in_stock_then_matches_then_price),
         cmocka_unit_test(search_requires_every_attribute_and_the_price_ceiling),

@@ -1,6 +1,5 @@
 /* fsutil: reads with a ceiling, durable replacement that never leaves a
  * half-written file, directory creation. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,59 +14,9 @@
 #include <cmocka.h>
 
 #include "core/fsutil.h"
+#include "../test_util.h"
 
-typedef struct {
-    char dir[4096];
-    char path[4200];
-} fixture;
-
-static int make_dir(void **state)
-{
-    const char *tmp = getenv("TMPDIR");
-    fixture *f = calloc(1, sizeof *f);
-
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/vc-fsutil-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/file", f->dir);
-    *state = f;
-    return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        char p[8192];
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-            chmod(p, 0755);
-            remove_tree(p);
-        } else {
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static int remove_dir(void **state)
-{
-    fixture *f = *state;
-    chmod(f->dir, 0755);
-    remove_tree(f->dir);
-    free(f);
-    return 0;
-}
+typedef vc_test_dir fixture; /* path: the file under test, not made yet */
 
 static void put(const char *path, const char *text)
 {
@@ -75,20 +24,6 @@ static void put(const char *path, const char *text)
     assert_non_null(fp);
     fputs(text, fp);
     assert_int_equal(fclose(fp), 0);
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
 }
 
 static void read_file_returns_nul_terminated_contents(void **state)
@@ -156,7 +91,7 @@ static void write_atomic_replaces_the_file_and_sets_its_mode(void **state)
     free(buf);
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(count_entries(f->dir), 1); /* no temporary left */
+    assert_int_equal(vc_test_count_entries(f->dir), 1); /* no temporary left */
 }
 
 /* A write that runs out of space (here: the file size limit, which also
@@ -186,7 +121,7 @@ static void write_atomic_failure_keeps_the_old_file(void **state)
     assert_int_equal(vc_read_file(f->path, 100, &buf, NULL), VC_OK);
     assert_string_equal(buf, "old contents");
     free(buf);
-    assert_int_equal(count_entries(f->dir), 1);
+    assert_int_equal(vc_test_count_entries(f->dir), 1);
 }
 
 static void write_atomic_into_an_unwritable_directory_fails_cleanly(void **state)
@@ -240,7 +175,7 @@ static void mkdirs_through_a_file_fails(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, make_dir, remove_dir)
+#define T(name) cmocka_unit_test_setup_teardown(name, vc_test_dir_setup, vc_test_dir_teardown)
     const struct CMUnitTest tests[] = {
         T(read_file_returns_nul_terminated_contents),
         T(read_file_at_exactly_the_limit_succeeds),

@@ -1,6 +1,5 @@
 /* The synthesiser: replies written as WAV files are real speech, one file per
  * reply; NONE writes nothing; AUDIO without a sound card fails clearly. */
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,62 +14,10 @@
 #include <sndfile.h>
 
 #include "speech/synthesiser.h"
+#include "../test_util.h"
 
-typedef struct {
-    char dir[4096];    /* temporary directory, removed afterwards */
-    char wav_dir[4200]; /* a subdirectory that does not exist yet */
-} fixture;
-
-static int make_dir(void **state)
-{
-    const char *tmp = getenv("TMPDIR");
-    fixture *f = calloc(1, sizeof *f);
-
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/vc-synth-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->wav_dir, sizeof f->wav_dir, "%s/replies", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-
-    if (!d)
-        return 0;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int remove_dir(void **state)
-{
-    fixture *f = *state;
-    DIR *d = opendir(f->wav_dir);
-    struct dirent *e;
-
-    while (d && (e = readdir(d)) != NULL) {
-        char p[8400];
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof p, "%s/%s", f->wav_dir, e->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(f->wav_dir);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+/* path: where the replies go, a directory that does not exist yet */
+typedef vc_test_dir fixture;
 
 static vc_synthesiser_config config(vc_speak_mode mode, const char *wav_dir)
 {
@@ -90,9 +37,9 @@ static vc_synthesiser *new_or_fail(const vc_synthesiser_config *c)
 static void wav_mode_writes_audible_speech(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *s = new_or_fail(&c);
-    char *path = NULL;
+    char *path = NULL, want[4300];
     SF_INFO info = {0};
     SNDFILE *sf;
     short buf[4096];
@@ -102,7 +49,8 @@ static void wav_mode_writes_audible_speech(void **state)
     if (vc_synthesiser_speak(s, "Your order is placed", &path) != VC_OK)
         fail_msg("speak: %s", vc_error_detail());
     assert_non_null(path);
-    assert_non_null(strstr(path, "/replies/reply-"));
+    snprintf(want, sizeof want, "%s/reply-", f->path);
+    assert_int_equal(strncmp(path, want, strlen(want)), 0);
     sf = sf_open(path, SFM_READ, &info);
     assert_non_null(sf);
     assert_int_equal(info.channels, 1);
@@ -125,7 +73,7 @@ static void wav_mode_writes_audible_speech(void **state)
 static void two_replies_make_two_files(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *s = new_or_fail(&c);
     char *first = NULL, *second = NULL;
 
@@ -134,7 +82,7 @@ static void two_replies_make_two_files(void **state)
     assert_non_null(first);
     assert_non_null(second);
     assert_string_not_equal(first, second);
-    assert_int_equal(count_files(f->wav_dir), 2);
+    assert_int_equal(vc_test_count_entries(f->path), 2);
     free(first);
     free(second);
     vc_synthesiser_free(s);
@@ -143,7 +91,7 @@ static void two_replies_make_two_files(void **state)
 static void a_new_synthesiser_does_not_overwrite_earlier_replies(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *a = new_or_fail(&c);
     vc_synthesiser *b = new_or_fail(&c);
     char *pa = NULL, *pb = NULL;
@@ -151,7 +99,7 @@ static void a_new_synthesiser_does_not_overwrite_earlier_replies(void **state)
     assert_int_equal(vc_synthesiser_speak(a, "One.", &pa), VC_OK);
     assert_int_equal(vc_synthesiser_speak(b, "Two.", &pb), VC_OK);
     assert_string_not_equal(pa, pb);
-    assert_int_equal(count_files(f->wav_dir), 2);
+    assert_int_equal(vc_test_count_entries(f->path), 2);
     free(pa);
     free(pb);
     vc_synthesiser_free(a);
@@ -161,20 +109,20 @@ static void a_new_synthesiser_does_not_overwrite_earlier_replies(void **state)
 static void none_mode_writes_nothing(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->path);
     vc_synthesiser *s = new_or_fail(&c);
     char *path = (char *)"untouched";
 
     assert_int_equal(vc_synthesiser_speak(s, "Nothing to hear.", &path), VC_OK);
     assert_null(path);
-    assert_int_equal(count_files(f->wav_dir), 0);
+    assert_int_equal(vc_test_count_entries(f->path), 0);
     vc_synthesiser_free(s);
 }
 
 static void audio_mode_without_a_sound_card_fails_clearly(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_AUDIO, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_AUDIO, f->path);
     vc_synthesiser *s = NULL;
     vc_status rc = vc_synthesiser_new(&c, &s);
 
@@ -190,7 +138,7 @@ static void audio_mode_without_a_sound_card_fails_clearly(void **state)
 static void auto_mode_falls_back_to_wav_without_a_sound_card(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_AUTO, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_AUTO, f->path);
     vc_synthesiser *s = new_or_fail(&c);
     char *path = NULL;
 
@@ -199,7 +147,7 @@ static void auto_mode_falls_back_to_wav_without_a_sound_card(void **state)
         vc_synthesiser_free(s);
         skip(); /* it played on a real device */
     }
-    assert_int_equal(count_files(f->wav_dir), 1);
+    assert_int_equal(vc_test_count_entries(f->path), 1);
     free(path);
     vc_synthesiser_free(s);
 }
@@ -207,7 +155,7 @@ static void auto_mode_falls_back_to_wav_without_a_sound_card(void **state)
 static void an_unknown_voice_is_named_in_the_error(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *s = NULL;
 
     c.voice = "no-such-voice";
@@ -219,12 +167,12 @@ static void an_unknown_voice_is_named_in_the_error(void **state)
 static void out_of_range_parameters_are_refused(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *s = NULL;
 
     c.rate = 10;
     assert_int_equal(vc_synthesiser_new(&c, &s), VC_EINVAL);
-    c = config(VC_SPEAK_WAV, f->wav_dir);
+    c = config(VC_SPEAK_WAV, f->path);
     c.volume = 201;
     assert_int_equal(vc_synthesiser_new(&c, &s), VC_EINVAL);
     c = config(VC_SPEAK_WAV, NULL);
@@ -235,7 +183,7 @@ static void out_of_range_parameters_are_refused(void **state)
 static void an_overlong_reply_is_refused(void **state)
 {
     fixture *f = *state;
-    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->wav_dir);
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
     vc_synthesiser *s = new_or_fail(&c);
     char *text = malloc(10000);
     char *path = NULL;
@@ -245,14 +193,14 @@ static void an_overlong_reply_is_refused(void **state)
     text[9999] = '\0';
     assert_int_equal(vc_synthesiser_speak(s, text, &path), VC_ETOOBIG);
     assert_null(path);
-    assert_int_equal(count_files(f->wav_dir), 0);
+    assert_int_equal(vc_test_count_entries(f->path), 0);
     free(text);
     vc_synthesiser_free(s);
 }
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, make_dir, remove_dir)
+#define T(name) cmocka_unit_test_setup_teardown(name, vc_test_dir_setup, vc_test_dir_teardown)
     const struct CMUnitTest tests[] = {
         T(wav_mode_writes_audible_speech),
         T(two_replies_make_two_files),
