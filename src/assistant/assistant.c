@@ -134,57 +134,77 @@ out:
     return VC_OK;
 }
 
-vc_status vc_assistant_reload_catalog(vc_assistant *a)
+/* The lists being rebuilt from the catalog: for each dynamic list the pack
+ * declares, its builder and which phrases it takes. */
+#define MAX_CATALOG_LISTS 16
+
+typedef struct {
+    vc_list_builder *builder[MAX_CATALOG_LISTS];
+    vc_phrase_kind kind[MAX_CATALOG_LISTS];
+    size_t n;
+} catalog_lists;
+
+static vc_status add_phrase_to_lists(void *ctx, vc_phrase_kind kind, const vc_catalog_phrase *ph)
 {
-    vc_catalog_phrases phrases = {0};
-    vc_catalog *catalog = NULL;
-    vc_list_entry *entries = NULL;
-    const char *list, *source;
+    catalog_lists *l = ctx;
     vc_status rc;
 
-    rc = vc_store_load_catalog(a->store, &catalog);
-    if (rc != VC_OK)
-        return rc;
-    rc = vc_catalog_phrases_build(catalog, &phrases);
-    /* The phrases are copies: let the catalog go before the lists are
-     * built, which keeps the peak memory of a large catalog down. */
-    vc_catalog_free(catalog);
-    catalog = NULL;
-    if (rc != VC_OK)
-        goto out_free_phrases;
-    for (size_t i = 0; vc_pack_dynamic_list(a->pack, i, &list, &source); i++) {
-        const vc_catalog_phrase *src;
-        size_t n;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->kind[i] == kind &&
+            (rc = vc_list_builder_add(l->builder[i], ph->phrase, ph->value, ph->derived)) != VC_OK)
+            return rc;
+    return VC_OK;
+}
 
+static vc_status add_product_to_lists(void *ctx, const vc_product *p)
+{
+    return vc_catalog_product_phrases(p, add_phrase_to_lists, ctx);
+}
+
+/* The catalog flows from the store into the lists one product at a time:
+ * neither the catalog nor its phrases are ever held whole, so the peak
+ * memory of a large catalog is about the lists themselves. */
+vc_status vc_assistant_reload_catalog(vc_assistant *a)
+{
+    catalog_lists lists = {0};
+    const char *list, *source;
+    vc_status rc = VC_OK;
+
+    for (size_t i = 0; vc_pack_dynamic_list(a->pack, i, &list, &source); i++) {
+        if (lists.n == MAX_CATALOG_LISTS) {
+            rc = vc_fail(VC_ETOOBIG, "pack %s: more than %d dynamic lists",
+                         vc_pack_name(a->pack), MAX_CATALOG_LISTS);
+            goto out_abort_lists;
+        }
         if (strcmp(source, "catalog:products") == 0) {
-            src = phrases.products;
-            n = phrases.n_products;
+            lists.kind[lists.n] = VC_PHRASE_PRODUCT;
         } else if (strcmp(source, "catalog:attributes") == 0) {
-            src = phrases.attributes;
-            n = phrases.n_attributes;
+            lists.kind[lists.n] = VC_PHRASE_ATTRIBUTE;
         } else {
             rc = vc_fail(VC_EPARSE, "pack %s: list %s: unknown source '%s'",
                          vc_pack_name(a->pack), list, source);
-            goto out_free_phrases;
+            goto out_abort_lists;
         }
-        free(entries);
-        entries = calloc(n ? n : 1, sizeof *entries);
-        if (!entries) {
-            rc = vc_fail(VC_ENOMEM, "out of memory");
-            goto out_free_phrases;
-        }
-        for (size_t k = 0; k < n; k++) {
-            entries[k].phrase = src[k].phrase;
-            entries[k].value = src[k].value;
-            entries[k].derived = src[k].derived;
-        }
-        rc = vc_understander_set_list(a->understander, list, entries, n);
+        rc = vc_understander_list_begin(a->understander, list, &lists.builder[lists.n]);
         if (rc != VC_OK)
-            goto out_free_phrases;
+            goto out_abort_lists;
+        lists.n++;
     }
-out_free_phrases:
-    free(entries);
-    vc_catalog_phrases_clear(&phrases);
+    rc = vc_store_each_product(a->store, add_product_to_lists, &lists);
+    if (rc != VC_OK)
+        goto out_abort_lists;
+    /* A commit only fails for a builder that already failed, which would
+     * have stopped the walk: the lists change all together or not at all. */
+    for (size_t i = 0; i < lists.n; i++) {
+        vc_list_builder *b = lists.builder[i];
+        lists.builder[i] = NULL;
+        if ((rc = vc_understander_list_commit(b)) != VC_OK)
+            goto out_abort_lists;
+    }
+    return VC_OK;
+out_abort_lists:
+    for (size_t i = 0; i < lists.n; i++)
+        vc_understander_list_abort(lists.builder[i]);
     return rc;
 }
 

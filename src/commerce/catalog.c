@@ -620,6 +620,22 @@ static void phrase_list_dedupe(phrase_list *l)
     l->n = keep;
 }
 
+/* Where the generator's phrases go. */
+typedef struct {
+    vc_phrase_fn fn;
+    void *ctx;
+} phrase_sink;
+
+static vc_status emit(const phrase_sink *to, vc_phrase_kind kind, const char *phrase,
+                      const char *value, int derived)
+{
+    vc_catalog_phrase ph = {(char *)phrase, (char *)value, derived};
+
+    if (!phrase[0])
+        return VC_OK;
+    return to->fn(to->ctx, kind, &ph);
+}
+
 static int in_list(const char *w, const char *const *list)
 {
     for (; *list; list++)
@@ -656,7 +672,8 @@ static const char *const describers[] = {
 /* The short forms of a product name a customer would say:
  * "Melitta #4 Cone Coffee Filters, 100 ct" -> "melitta cone coffee filters",
  * "cone coffee filters", "coffee filters", "filters". */
-static vc_status add_derived(phrase_list *l, const char *name, const char *full, const char *sku)
+static vc_status add_derived(const phrase_sink *to, const char *name, const char *full,
+                             const char *sku)
 {
     char head[VC_CATALOG_MAX_FIELD + 1];
     char text[4 * VC_CATALOG_MAX_FIELD];
@@ -702,36 +719,34 @@ static vc_status add_derived(phrase_list *l, const char *name, const char *full,
             len = put_word(phrase, sizeof phrase, len, words[i], strlen(words[i]));
         if (strcmp(phrase, full) == 0)
             continue;
-        rc = phrase_add(l, phrase, sku, 1);
+        rc = emit(to, VC_PHRASE_PRODUCT, phrase, sku, 1);
         if (rc != VC_OK)
             return rc;
     }
     return VC_OK;
 }
 
-static vc_status add_product_phrases(phrase_list *l, const vc_product *p)
+static vc_status add_product_phrases(const phrase_sink *to, const vc_product *p)
 {
     char full[4 * VC_CATALOG_MAX_FIELD];
     char alias[4 * VC_CATALOG_MAX_FIELD];
     vc_status rc;
 
-    if (!p->sku || !p->name)
-        return vc_fail(VC_EINVAL, "catalog phrases: a product without sku or name");
     vc_text_words(p->name, full, sizeof full);
-    if ((rc = phrase_add(l, full, p->sku, 0)) != VC_OK)
+    if ((rc = emit(to, VC_PHRASE_PRODUCT, full, p->sku, 0)) != VC_OK)
         return rc;
     for (size_t i = 0; i < p->n_aliases; i++) {
         vc_text_words(p->aliases[i], alias, sizeof alias);
-        if ((rc = phrase_add(l, alias, p->sku, 0)) != VC_OK)
+        if ((rc = emit(to, VC_PHRASE_PRODUCT, alias, p->sku, 0)) != VC_OK)
             return rc;
     }
-    return add_derived(l, p->name, full, p->sku);
+    return add_derived(to, p->name, full, p->sku);
 }
 
 /* "waterproof": true -> "waterproof" (value "waterproof"); "color": "navy" ->
  * "navy" (value "color=navy"). Units, sizes, false and numbers name nothing a
  * customer asks for by attribute. */
-static vc_status add_attribute_phrases(phrase_list *l, const vc_attribute *a)
+static vc_status add_attribute_phrases(const phrase_sink *to, const vc_attribute *a)
 {
     char words[4 * VC_CATALOG_MAX_FIELD];
     char value[2 * VC_CATALOG_MAX_FIELD + 2];
@@ -744,7 +759,7 @@ static vc_status add_attribute_phrases(phrase_list *l, const vc_attribute *a)
     if (strcmp(a->value, "true") == 0) {
         /* "gluten_free" -> "gluten free": '_' separates words like any punctuation */
         vc_text_words(a->key, words, sizeof words);
-        return phrase_add(l, words, a->key, 0);
+        return emit(to, VC_PHRASE_ATTRIBUTE, words, a->key, 0);
     }
     if (strcmp(a->value, "false") == 0 || has_digit(a->value))
         return VC_OK;
@@ -754,7 +769,24 @@ static vc_status add_attribute_phrases(phrase_list *l, const vc_attribute *a)
         return VC_OK;
     for (char *c = value; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    return phrase_add(l, words, value, 0);
+    return emit(to, VC_PHRASE_ATTRIBUTE, words, value, 0);
+}
+
+vc_status vc_catalog_product_phrases(const vc_product *p, vc_phrase_fn fn, void *ctx)
+{
+    phrase_sink to = {fn, ctx};
+    vc_status rc;
+
+    if (!p || !fn)
+        return vc_fail(VC_EINVAL, "catalog phrases: no product or no callback");
+    if (!p->sku || !p->name)
+        return vc_fail(VC_EINVAL, "catalog phrases: a product without sku or name");
+    if ((rc = add_product_phrases(&to, p)) != VC_OK)
+        return rc;
+    for (size_t j = 0; j < p->n_attributes; j++)
+        if ((rc = add_attribute_phrases(&to, &p->attributes[j])) != VC_OK)
+            return rc;
+    return VC_OK;
 }
 
 void vc_catalog_phrases_clear(vc_catalog_phrases *p)
@@ -768,35 +800,39 @@ void vc_catalog_phrases_clear(vc_catalog_phrases *p)
     memset(p, 0, sizeof *p);
 }
 
+typedef struct {
+    phrase_list products, attributes;
+} phrase_lists;
+
+static vc_status collect_phrase(void *ctx, vc_phrase_kind kind, const vc_catalog_phrase *ph)
+{
+    phrase_lists *l = ctx;
+    return phrase_add(kind == VC_PHRASE_ATTRIBUTE ? &l->attributes : &l->products, ph->phrase,
+                      ph->value, ph->derived);
+}
+
 vc_status vc_catalog_phrases_build(const vc_catalog *c, vc_catalog_phrases *out)
 {
-    phrase_list products = {0}, attributes = {0};
+    phrase_lists l = {{0}, {0}};
     vc_status rc = VC_OK;
 
     memset(out, 0, sizeof *out);
     if (!c)
         return vc_fail(VC_EINVAL, "catalog phrases: no catalog");
     for (size_t i = 0; i < c->n_products; i++) {
-        const vc_product *p = &c->products[i];
-
-        rc = add_product_phrases(&products, p);
+        rc = vc_catalog_product_phrases(&c->products[i], collect_phrase, &l);
         if (rc != VC_OK)
             goto out_free_lists;
-        for (size_t j = 0; j < p->n_attributes; j++) {
-            rc = add_attribute_phrases(&attributes, &p->attributes[j]);
-            if (rc != VC_OK)
-                goto out_free_lists;
-        }
     }
-    phrase_list_dedupe(&products);
-    phrase_list_dedupe(&attributes);
-    out->products = products.items;
-    out->n_products = products.n;
-    out->attributes = attributes.items;
-    out->n_attributes = attributes.n;
+    phrase_list_dedupe(&l.products);
+    phrase_list_dedupe(&l.attributes);
+    out->products = l.products.items;
+    out->n_products = l.products.n;
+    out->attributes = l.attributes.items;
+    out->n_attributes = l.attributes.n;
     return VC_OK;
 out_free_lists:
-    phrase_list_free(&products);
-    phrase_list_free(&attributes);
+    phrase_list_free(&l.products);
+    phrase_list_free(&l.attributes);
     return rc;
 }

@@ -70,7 +70,28 @@ typedef struct {
     size_t n_attributes;
 } vc_catalog_phrases;
 
+/* Sorted by phrase, one entry per (phrase, value): the non-derived one when
+ * a name or alias says the same as a derived short form. Made from
+ * vc_catalog_product_phrases over every product. */
 VC_MUST_CHECK vc_status vc_catalog_phrases_build(const vc_catalog *c, vc_catalog_phrases *out);
 void vc_catalog_phrases_clear(vc_catalog_phrases *p);
+
+/* The list a phrase belongs in: what names a product (value: its SKU), or an
+ * attribute word (value: the key, or "key=value"). */
+typedef enum { VC_PHRASE_PRODUCT, VC_PHRASE_ATTRIBUTE } vc_phrase_kind;
+
+/* Receives one phrase; the phrase and its strings are valid only during the
+ * call. Any status other than VC_OK stops the generation and is returned. */
+typedef vc_status (*vc_phrase_fn)(void *ctx, vc_phrase_kind kind, const vc_catalog_phrase *phrase);
+
+/* The phrases of one product, the same that vc_catalog_phrases_build makes
+ * for it, handed to fn one at a time: its name, its aliases, the short forms
+ * derived from its name, then its attribute words. Nothing is merged across
+ * products or within one (an alias equal to the name comes twice), so that
+ * a catalog can be turned into phrases product by product without holding
+ * it whole; the consumer resolves duplicates (vc_list_builder does).
+ * VC_EINVAL for a product without sku or name. */
+VC_MUST_CHECK vc_status vc_catalog_product_phrases(const vc_product *p, vc_phrase_fn fn,
+                                                   void *ctx);
 
 #endif

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "commerce/catalog_internal.h"
+#include "commerce/store_internal.h"
 #include "core/fsutil.h"
 
 /* "vcrt": marks a database as a voxcart store (PRAGMA application_id). */
@@ -177,6 +178,74 @@ static int step_row(sqlite3_stmt *st, int *rc)
     return *rc == SQLITE_ROW;
 }
 
+static vc_status step_one(vc_store *s, sqlite3_stmt *st, const char *what, const char *not_found,
+                          ...) VC_PRINTF(4, 5);
+
+/* Steps st to its first row. No row: VC_ENOTFOUND with the not_found
+ * message; a failed step: sqlite's own message. */
+static vc_status step_one(vc_store *s, sqlite3_stmt *st, const char *what, const char *not_found,
+                          ...)
+{
+    vc_status rc;
+    va_list ap;
+    int src;
+
+    if (step_row(st, &src))
+        return VC_OK;
+    if (src != SQLITE_DONE)
+        return db_fail(s, src, what);
+    va_start(ap, not_found);
+    rc = vc_failv(VC_ENOTFOUND, not_found, ap);
+    va_end(ap);
+    return rc;
+}
+
+typedef vc_status (*row_fn)(vc_store *s, sqlite3_stmt *st, void *ctx);
+
+/* Hands every row of st to fn, stopping at fn's first failure. */
+static vc_status each_row(vc_store *s, sqlite3_stmt *st, const char *what, row_fn fn, void *ctx)
+{
+    vc_status rc;
+    int src;
+
+    while (step_row(st, &src))
+        if ((rc = fn(s, st, ctx)) != VC_OK)
+            return rc;
+    return src == SQLITE_DONE ? VC_OK : db_fail(s, src, what);
+}
+
+/* Runs one INSERT, UPDATE or DELETE whose parameters are all text (a NULL
+ * binds NULL), inside the caller's transaction. */
+static vc_status write_row(vc_store *s, const char *sql, const char *what,
+                           const char *const *params, int n)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    if ((rc = prepare(s, sql, &st, what)) != VC_OK)
+        return rc;
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* write_row in a transaction of its own. */
+static vc_status write_row_tx(vc_store *s, const char *sql, const char *what,
+                              const char *const *params, int n)
+{
+    vc_status rc;
+
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    rc = write_row(s, sql, what, params, n);
+    return tx_end(s, rc, what);
+}
+
 static void utc_now(char out[32], int midnight)
 {
     time_t t = time(NULL);
@@ -329,6 +398,17 @@ void vc_store_close(vc_store *s)
     sqlite3_close(s->db);
     free(s->path);
     free(s);
+}
+
+vc_status vc_store_limit_pages(vc_store *s, long long pages, long long *actual)
+{
+    char sql[64];
+
+    *actual = 0;
+    if (!s || pages < 1)
+        return vc_fail(VC_EINVAL, "limit pages: no store, or fewer than 1 page");
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", pages);
+    return query_int(s, sql, actual, "limiting the store's size");
 }
 
 /* ---- catalog --------------------------------------------------------------- */
@@ -541,63 +621,85 @@ static vc_status add_attribute(vc_product *p, size_t *cap, sqlite3_stmt *st, int
     return VC_OK;
 }
 
+typedef vc_status (*child_fn)(vc_product *p, size_t *cap, sqlite3_stmt *st, int col);
+
+/* A walk over rows (sku, child columns...) that come in the order of
+ * products[]: each row goes to its product, found by moving forward only. */
+typedef struct {
+    vc_product *products;
+    size_t n, at, cap; /* cap: of the array growing in products[at] */
+    child_fn add;
+    const char *kind;  /* "aliases", for the error */
+    const char *what;
+} child_walk;
+
+static vc_status attach_child(vc_store *s, sqlite3_stmt *st, void *ctx)
+{
+    child_walk *w = ctx;
+    const char *sku = (const char *)sqlite3_column_text(st, 0);
+    size_t before = w->at;
+
+    while (w->at < w->n && sku && strcmp(w->products[w->at].sku, sku) != 0)
+        w->at++;
+    if (w->at == w->n)
+        return vc_fail(VC_EDB, "%s: %s: %s out of order", s->path, w->what, w->kind);
+    if (w->at != before)
+        w->cap = 0;
+    return w->add(&w->products[w->at], &w->cap, st, 1);
+}
+
+/* Fills the aliases or attributes (add) of products[0..n) from sql, whose
+ * rows are (sku, child columns...) in product order; sku, when given, is
+ * bound as the query's one parameter. */
+static vc_status attach_children(vc_store *s, const char *sql, const char *sku,
+                                 vc_product *products, size_t n, child_fn add, const char *kind,
+                                 const char *what)
+{
+    child_walk w = {.products = products, .n = n, .add = add, .kind = kind, .what = what};
+    sqlite3_stmt *st;
+    vc_status rc;
+
+    if ((rc = prepare(s, sql, &st, what)) != VC_OK)
+        return rc;
+    if (sku)
+        sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    rc = each_row(s, st, what, attach_child, &w);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* One product with its aliases and attributes. */
 static vc_status read_product(vc_store *s, const char *sku, vc_product *out)
 {
     sqlite3_stmt *st = NULL;
     vc_product p = {0};
-    size_t cap = 0;
     vc_status rc;
-    int src;
 
     memset(out, 0, sizeof *out);
     if ((rc = prepare(s, "SELECT " PRODUCT_COLUMNS " FROM products WHERE sku = ?", &st,
                       "reading a product")) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
-    if (!step_row(st, &src)) {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no product with sku \"%s\"", sku)
-                                : db_fail(s, src, "reading a product");
-        goto out_finalize;
-    }
-    if ((rc = product_from_row(s, st, &p)) != VC_OK)
-        goto out_finalize;
+    if ((rc = step_one(s, st, "reading a product", "no product with sku \"%s\"", sku)) == VC_OK)
+        rc = product_from_row(s, st, &p);
     sqlite3_finalize(st);
-    st = NULL;
+    if (rc != VC_OK)
+        return rc;
 
-    if ((rc = prepare(s, "SELECT alias FROM product_aliases WHERE sku = ? ORDER BY position", &st,
-                      "reading aliases")) != VC_OK)
-        goto out_clear;
-    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
-    while (step_row(st, &src))
-        if ((rc = add_alias(&p, &cap, st, 0)) != VC_OK)
-            goto out_clear;
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, "reading aliases");
-        goto out_clear;
-    }
-    sqlite3_finalize(st);
-    cap = 0;
-    if ((rc = prepare(s,
-                      "SELECT key, value FROM product_attributes WHERE sku = ? ORDER BY position",
-                      &st, "reading attributes")) != VC_OK)
-        goto out_clear;
-    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
-    while (step_row(st, &src))
-        if ((rc = add_attribute(&p, &cap, st, 0)) != VC_OK)
-            goto out_clear;
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, "reading attributes");
-        goto out_clear;
+    if ((rc = attach_children(s,
+                              "SELECT sku, alias FROM product_aliases WHERE sku = ?"
+                              " ORDER BY position",
+                              sku, &p, 1, add_alias, "aliases", "reading aliases")) != VC_OK ||
+        (rc = attach_children(s,
+                              "SELECT sku, key, value FROM product_attributes WHERE sku = ?"
+                              " ORDER BY position",
+                              sku, &p, 1, add_attribute, "attributes", "reading attributes")) !=
+            VC_OK) {
+        vc_product_clear(&p);
+        return rc;
     }
     *out = p;
-    sqlite3_finalize(st);
     return VC_OK;
-out_clear:
-    vc_product_clear(&p);
-out_finalize:
-    sqlite3_finalize(st);
-    return rc;
 }
 
 vc_status vc_store_product(vc_store *s, const char *sku, vc_product *out)
@@ -615,18 +717,35 @@ vc_status vc_store_product_count(vc_store *s, size_t *out)
     return rc;
 }
 
+typedef struct {
+    vc_catalog *c;
+    size_t cap;
+} catalog_walk;
+
+static vc_status append_product(vc_store *s, sqlite3_stmt *st, void *ctx)
+{
+    catalog_walk *w = ctx;
+    vc_catalog *c = w->c;
+    vc_status rc;
+
+    if ((rc = grow((void **)&c->products, &w->cap, c->n_products + 1, sizeof *c->products)) !=
+            VC_OK ||
+        (rc = product_from_row(s, st, &c->products[c->n_products])) != VC_OK)
+        return rc;
+    c->n_products++;
+    return VC_OK;
+}
+
 vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out)
 {
     static const char *what = "reading the catalog";
     sqlite3_stmt *st = NULL;
-    vc_catalog *c;
-    size_t cap = 0, i;
+    catalog_walk w = {0};
     vc_status rc = VC_OK;
-    int src;
 
     *out = NULL;
-    c = calloc(1, sizeof *c);
-    if (!c)
+    w.c = calloc(1, sizeof *w.c);
+    if (!w.c)
         return vc_fail(VC_ENOMEM, "%s: out of memory", s->path);
     /* one read transaction so that the three queries see the same catalog */
     if ((rc = exec(s, "BEGIN", what)) != VC_OK)
@@ -634,82 +753,211 @@ vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out)
     if ((rc = prepare(s, "SELECT " PRODUCT_COLUMNS " FROM products ORDER BY position", &st,
                       what)) != VC_OK)
         goto out_free_catalog;
-    while (step_row(st, &src)) {
-        if ((rc = grow((void **)&c->products, &cap, c->n_products + 1, sizeof *c->products)) !=
-                VC_OK ||
-            (rc = product_from_row(s, st, &c->products[c->n_products])) != VC_OK)
-            goto out_free_catalog;
-        c->n_products++;
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, what);
-        goto out_free_catalog;
-    }
+    rc = each_row(s, st, what, append_product, &w);
     sqlite3_finalize(st);
+    if (rc != VC_OK)
+        goto out_free_catalog;
 
     /* Children come in product order, so one walk pairs them up. */
-    if ((rc = prepare(s,
-                      "SELECT a.sku, a.alias FROM product_aliases a JOIN products p USING(sku)"
-                      " ORDER BY p.position, a.position",
-                      &st, what)) != VC_OK)
+    if ((rc = attach_children(s,
+                              "SELECT a.sku, a.alias FROM product_aliases a JOIN products p"
+                              " USING(sku) ORDER BY p.position, a.position",
+                              NULL, w.c->products, w.c->n_products, add_alias, "aliases",
+                              what)) != VC_OK ||
+        (rc = attach_children(s,
+                              "SELECT a.sku, a.key, a.value FROM product_attributes a JOIN"
+                              " products p USING(sku) ORDER BY p.position, a.position",
+                              NULL, w.c->products, w.c->n_products, add_attribute,
+                              "attributes", what)) != VC_OK)
         goto out_free_catalog;
-    i = 0;
-    cap = 0;
-    while (step_row(st, &src)) {
-        const char *sku = (const char *)sqlite3_column_text(st, 0);
-        size_t before = i;
-        while (i < c->n_products && sku && strcmp(c->products[i].sku, sku) != 0)
-            i++;
-        if (i == c->n_products) {
-            rc = vc_fail(VC_EDB, "%s: %s: aliases out of order", s->path, what);
-            goto out_free_catalog;
-        }
-        if (i != before)
-            cap = 0;
-        if ((rc = add_alias(&c->products[i], &cap, st, 1)) != VC_OK)
-            goto out_free_catalog;
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, what);
-        goto out_free_catalog;
-    }
-    sqlite3_finalize(st);
-
-    if ((rc = prepare(s,
-                      "SELECT a.sku, a.key, a.value FROM product_attributes a JOIN products p"
-                      " USING(sku) ORDER BY p.position, a.position",
-                      &st, what)) != VC_OK)
-        goto out_free_catalog;
-    i = 0;
-    cap = 0;
-    while (step_row(st, &src)) {
-        const char *sku = (const char *)sqlite3_column_text(st, 0);
-        size_t before = i;
-        while (i < c->n_products && sku && strcmp(c->products[i].sku, sku) != 0)
-            i++;
-        if (i == c->n_products) {
-            rc = vc_fail(VC_EDB, "%s: %s: attributes out of order", s->path, what);
-            goto out_free_catalog;
-        }
-        if (i != before)
-            cap = 0;
-        if ((rc = add_attribute(&c->products[i], &cap, st, 1)) != VC_OK)
-            goto out_free_catalog;
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, what);
-        goto out_free_catalog;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
     /* ends a read: nothing to lose if it fails */
     sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    *out = c;
+    *out = w.c;
     return VC_OK;
 out_free_catalog:
-    sqlite3_finalize(st);
     tx_rollback(s);
-    vc_catalog_free(c);
+    vc_catalog_free(w.c);
+    return rc;
+}
+
+/* ---- the catalog as a stream ---------------------------------------------- */
+
+/* Page cache of the walk below, in KiB: the walk reads every page once, in
+ * order, so a bigger cache only raises the process's peak memory. */
+#define STREAM_CACHE_KIB 256
+
+/* The walk of vc_store_each_product: three cursors in sku order (products,
+ * aliases, attributes) merged, and the one product handed out. Its strings
+ * point into the products row and into pool, which the children are copied
+ * into because their cursors move on before the product is handed out. */
+typedef struct {
+    vc_store *s;
+    sqlite3_stmt *products, *aliases, *attributes;
+    int alias_rc, attr_rc; /* SQLITE_ROW: the cursor holds a row not yet taken */
+    char *pool;
+    size_t pool_n, pool_cap;
+    size_t alias_off[VC_CATALOG_MAX_ALIASES];
+    size_t attr_off[VC_CATALOG_MAX_ATTRIBUTES][2];
+    char *alias_ptr[VC_CATALOG_MAX_ALIASES];
+    vc_attribute attr[VC_CATALOG_MAX_ATTRIBUTES];
+} product_stream;
+
+/* Copies column col of st into the pool; *off gets where. */
+static vc_status stream_keep(product_stream *w, sqlite3_stmt *st, int col, size_t *off)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    size_t n;
+
+    if (!t)
+        return vc_fail(VC_EDB, "%s: reading the catalog: a NULL alias or attribute", w->s->path);
+    n = strlen(t);
+    if (n > VC_CATALOG_MAX_FIELD)
+        return vc_fail(VC_EDB, "%s: reading the catalog: a field longer than %u bytes",
+                       w->s->path, (unsigned)VC_CATALOG_MAX_FIELD);
+    if (w->pool_n + n + 1 > w->pool_cap) {
+        size_t cap = w->pool_cap ? w->pool_cap * 2 : 4096;
+        char *np;
+        while (cap < w->pool_n + n + 1)
+            cap *= 2;
+        np = realloc(w->pool, cap);
+        if (!np)
+            return vc_fail(VC_ENOMEM, "%s: reading the catalog: out of memory", w->s->path);
+        w->pool = np;
+        w->pool_cap = cap;
+    }
+    memcpy(w->pool + w->pool_n, t, n + 1);
+    *off = w->pool_n;
+    w->pool_n += n + 1;
+    return VC_OK;
+}
+
+/* Moves the child cursor st (whose last step gave *src) past rows of SKUs
+ * before sku, which belong to no product (a store edited by hand), and
+ * reports whether its current row is one of sku's. */
+static vc_status stream_child_at(product_stream *w, sqlite3_stmt *st, int *src, const char *sku,
+                                 int *mine)
+{
+    *mine = 0;
+    while (*src == SQLITE_ROW) {
+        const char *child = (const char *)sqlite3_column_text(st, 0);
+        int d = child ? strcmp(child, sku) : -1;
+        if (d > 0)
+            return VC_OK;
+        if (d == 0) {
+            *mine = 1;
+            return VC_OK;
+        }
+        *src = sqlite3_step(st);
+    }
+    return *src == SQLITE_DONE ? VC_OK : db_fail(w->s, *src, "reading the catalog");
+}
+
+static vc_status stream_product(product_stream *w, vc_product_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = w->products;
+    vc_product p = {0};
+    vc_status rc;
+    int mine;
+
+    p.sku = (char *)sqlite3_column_text(st, 0);
+    p.name = (char *)sqlite3_column_text(st, 1);
+    p.price = sqlite3_column_double(st, 2);
+    p.currency = (char *)sqlite3_column_text(st, 3);
+    p.category = (char *)sqlite3_column_text(st, 4);
+    p.stock = sqlite3_column_int(st, 5);
+    if (!p.sku || !p.name || !p.currency || !p.category)
+        return vc_fail(VC_ENOMEM, "%s: reading the catalog: out of memory", w->s->path);
+    w->pool_n = 0;
+    for (;;) {
+        if ((rc = stream_child_at(w, w->aliases, &w->alias_rc, p.sku, &mine)) != VC_OK)
+            return rc;
+        if (!mine)
+            break;
+        if (p.n_aliases == VC_CATALOG_MAX_ALIASES)
+            return vc_fail(VC_EDB, "%s: product \"%s\" has more than %d aliases", w->s->path,
+                           p.sku, VC_CATALOG_MAX_ALIASES);
+        if ((rc = stream_keep(w, w->aliases, 1, &w->alias_off[p.n_aliases])) != VC_OK)
+            return rc;
+        p.n_aliases++;
+        w->alias_rc = sqlite3_step(w->aliases);
+    }
+    for (;;) {
+        if ((rc = stream_child_at(w, w->attributes, &w->attr_rc, p.sku, &mine)) != VC_OK)
+            return rc;
+        if (!mine)
+            break;
+        if (p.n_attributes == VC_CATALOG_MAX_ATTRIBUTES)
+            return vc_fail(VC_EDB, "%s: product \"%s\" has more than %d attributes", w->s->path,
+                           p.sku, VC_CATALOG_MAX_ATTRIBUTES);
+        if ((rc = stream_keep(w, w->attributes, 1, &w->attr_off[p.n_attributes][0])) != VC_OK ||
+            (rc = stream_keep(w, w->attributes, 2, &w->attr_off[p.n_attributes][1])) != VC_OK)
+            return rc;
+        p.n_attributes++;
+        w->attr_rc = sqlite3_step(w->attributes);
+    }
+    /* the pool has stopped moving: turn offsets into pointers */
+    for (size_t i = 0; i < p.n_aliases; i++)
+        w->alias_ptr[i] = w->pool + w->alias_off[i];
+    for (size_t i = 0; i < p.n_attributes; i++) {
+        w->attr[i].key = w->pool + w->attr_off[i][0];
+        w->attr[i].value = w->pool + w->attr_off[i][1];
+    }
+    p.aliases = p.n_aliases ? w->alias_ptr : NULL;
+    p.attributes = p.n_attributes ? w->attr : NULL;
+    return fn(ctx, &p);
+}
+
+vc_status vc_store_each_product(vc_store *s, vc_product_fn fn, void *ctx)
+{
+    static const char *what = "reading the catalog";
+    product_stream *w;
+    long long cache_size = 0;
+    char sql[64];
+    vc_status rc;
+    int src;
+
+    if (!s || !fn)
+        return vc_fail(VC_EINVAL, "each product: no store or no callback");
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return vc_fail(VC_ENOMEM, "%s: %s: out of memory", s->path, what);
+    w->s = s;
+    if ((rc = query_int(s, "PRAGMA cache_size", &cache_size, what)) != VC_OK)
+        goto out_free_walk;
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", STREAM_CACHE_KIB);
+    if ((rc = exec(s, sql, what)) != VC_OK)
+        goto out_free_walk;
+    /* one read transaction so that the three cursors see the same catalog */
+    if ((rc = exec(s, "BEGIN", what)) != VC_OK)
+        goto out_restore_cache;
+    if ((rc = prepare(s, "SELECT " PRODUCT_COLUMNS " FROM products ORDER BY sku", &w->products,
+                      what)) != VC_OK ||
+        (rc = prepare(s, "SELECT sku, alias FROM product_aliases ORDER BY sku, position",
+                      &w->aliases, what)) != VC_OK ||
+        (rc = prepare(s,
+                      "SELECT sku, key, value FROM product_attributes ORDER BY sku, position",
+                      &w->attributes, what)) != VC_OK)
+        goto out_end_read;
+    w->alias_rc = sqlite3_step(w->aliases);
+    w->attr_rc = sqlite3_step(w->attributes);
+    while (step_row(w->products, &src))
+        if ((rc = stream_product(w, fn, ctx)) != VC_OK)
+            goto out_end_read;
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+out_end_read:
+    sqlite3_finalize(w->products);
+    sqlite3_finalize(w->aliases);
+    sqlite3_finalize(w->attributes);
+    /* ends a read: nothing to lose if it fails */
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+out_restore_cache:
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", cache_size);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+out_free_walk:
+    free(w->pool);
+    free(w);
     return rc;
 }
 
@@ -781,6 +1029,26 @@ static vc_status sql_append(char *sql, size_t cap, const char *piece)
     return VC_OK;
 }
 
+typedef struct {
+    vc_product_list *list;
+    size_t cap;
+} search_hits;
+
+/* A result row names a product; the list holds the whole product. */
+static vc_status append_hit(vc_store *s, sqlite3_stmt *st, void *ctx)
+{
+    search_hits *h = ctx;
+    vc_product_list *l = h->list;
+    const char *sku = (const char *)sqlite3_column_text(st, 0);
+    vc_status rc;
+
+    if ((rc = grow((void **)&l->items, &h->cap, l->n + 1, sizeof *l->items)) != VC_OK ||
+        (rc = read_product(s, sku ? sku : "", &l->items[l->n])) != VC_OK)
+        return rc;
+    l->n++;
+    return VC_OK;
+}
+
 vc_status vc_store_search(vc_store *s, const vc_search_query *q, vc_product_list *out)
 {
     static const char *what = "searching the catalog";
@@ -789,9 +1057,10 @@ vc_status vc_store_search(vc_store *s, const vc_search_query *q, vc_product_list
     const char *attr_value[MAX_QUERY_ATTRIBUTES];
     query_words qw;
     sqlite3_stmt *st = NULL;
-    size_t cap = 0, limit;
+    search_hits hits = {.list = out};
+    size_t limit;
     vc_status rc;
-    int src, b = 1;
+    int b = 1;
 
     memset(out, 0, sizeof *out);
     if (!s || !q)
@@ -854,23 +1123,10 @@ vc_status vc_store_search(vc_store *s, const vc_search_query *q, vc_product_list
     }
     sqlite3_bind_int64(st, b++, (sqlite3_int64)limit);
 
-    while (step_row(st, &src)) {
-        const char *sku = (const char *)sqlite3_column_text(st, 0);
-        if ((rc = grow((void **)&out->items, &cap, out->n + 1, sizeof *out->items)) != VC_OK)
-            goto out_clear;
-        if ((rc = read_product(s, sku ? sku : "", &out->items[out->n])) != VC_OK)
-            goto out_clear;
-        out->n++;
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, what);
-        goto out_clear;
-    }
+    rc = each_row(s, st, what, append_hit, &hits);
     sqlite3_finalize(st);
-    return VC_OK;
-out_clear:
-    sqlite3_finalize(st);
-    vc_product_list_clear(out);
+    if (rc != VC_OK)
+        vc_product_list_clear(out);
     return rc;
 }
 
@@ -887,27 +1143,15 @@ void vc_customer_clear(vc_customer *c)
 
 static vc_status put_customer_locked(vc_store *s, const char *id, const char *name)
 {
-    sqlite3_stmt *st;
-    vc_status rc;
-    int src;
-
     if (!is_id(id))
         return vc_fail(VC_EINVAL, "customer id must be 1 to %d printable bytes", MAX_ID_LEN);
     if (!name || strlen(name) > VC_CATALOG_MAX_FIELD)
         return vc_fail(VC_EINVAL, "customer \"%s\": name missing or longer than %u bytes", id,
                        (unsigned)VC_CATALOG_MAX_FIELD);
-    if ((rc = prepare(s,
-                      "INSERT INTO customers(id, name) VALUES(?, ?)"
-                      " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                      &st, "saving a customer")) != VC_OK)
-        return rc;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    if (src != SQLITE_DONE)
-        rc = db_fail(s, src, "saving a customer");
-    sqlite3_finalize(st);
-    return rc;
+    return write_row(s,
+                     "INSERT INTO customers(id, name) VALUES(?, ?)"
+                     " ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                     "saving a customer", (const char *const[]){id, name}, 2);
 }
 
 vc_status vc_store_put_customer(vc_store *s, const char *id, const char *name)
@@ -924,7 +1168,6 @@ vc_status vc_store_customer(vc_store *s, const char *id, vc_customer *out)
 {
     sqlite3_stmt *st;
     vc_status rc;
-    int src;
 
     memset(out, 0, sizeof *out);
     if (!id)
@@ -933,14 +1176,10 @@ vc_status vc_store_customer(vc_store *s, const char *id, vc_customer *out)
         VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (step_row(st, &src)) {
-        if (!col_dup(st, 0, &out->id) || !col_dup(st, 1, &out->name)) {
-            vc_customer_clear(out);
-            rc = vc_fail(VC_ENOMEM, "reading a customer: out of memory");
-        }
-    } else {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no customer \"%s\"", id)
-                                : db_fail(s, src, "reading a customer");
+    rc = step_one(s, st, "reading a customer", "no customer \"%s\"", id);
+    if (rc == VC_OK && (!col_dup(st, 0, &out->id) || !col_dup(st, 1, &out->name))) {
+        vc_customer_clear(out);
+        rc = vc_fail(VC_ENOMEM, "reading a customer: out of memory");
     }
     sqlite3_finalize(st);
     return rc;
@@ -950,14 +1189,11 @@ static vc_status customer_exists(vc_store *s, const char *id)
 {
     sqlite3_stmt *st;
     vc_status rc;
-    int src;
 
     if ((rc = prepare(s, "SELECT 1 FROM customers WHERE id = ?", &st, "reading a customer")) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (!step_row(st, &src))
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no customer \"%s\"", id)
-                                : db_fail(s, src, "reading a customer");
+    rc = step_one(s, st, "reading a customer", "no customer \"%s\"", id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -981,14 +1217,36 @@ void vc_order_clear(vc_order *o)
     memset(o, 0, sizeof *o);
 }
 
+typedef struct {
+    vc_order *order;
+    size_t cap;
+} line_walk;
+
+static vc_status append_line(vc_store *s, sqlite3_stmt *st, void *ctx)
+{
+    line_walk *w = ctx;
+    vc_order *o = w->order;
+    vc_order_line *l;
+    vc_status rc;
+
+    if ((rc = grow((void **)&o->lines, &w->cap, o->n_lines + 1, sizeof *o->lines)) != VC_OK)
+        return rc;
+    l = &o->lines[o->n_lines++];
+    memset(l, 0, sizeof *l);
+    if (!col_dup(st, 0, &l->sku) || !col_dup(st, 1, &l->description))
+        return vc_fail(VC_ENOMEM, "reading an order: out of memory");
+    l->quantity = sqlite3_column_int(st, 2);
+    l->unit_price = sqlite3_column_double(st, 3);
+    return VC_OK;
+}
+
 static vc_status read_order(vc_store *s, const char *number, vc_order *out)
 {
     static const char *what = "reading an order";
     sqlite3_stmt *st = NULL;
     vc_order o = {0};
-    size_t cap = 0;
+    line_walk w = {.order = &o};
     vc_status rc;
-    int src;
 
     memset(out, 0, sizeof *out);
     if ((rc = prepare(s,
@@ -997,11 +1255,8 @@ static vc_status read_order(vc_store *s, const char *number, vc_order *out)
                       &st, what)) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-    if (!step_row(st, &src)) {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no order %s", number)
-                                : db_fail(s, src, what);
+    if ((rc = step_one(s, st, what, "no order %s", number)) != VC_OK)
         goto out_finalize;
-    }
     if (!col_dup(st, 0, &o.number) || !col_dup(st, 1, &o.customer_id) ||
         !col_dup(st, 2, &o.status) || !col_dup(st, 3, &o.placed_at) ||
         !col_dup(st, 4, &o.currency)) {
@@ -1016,23 +1271,8 @@ static vc_status read_order(vc_store *s, const char *number, vc_order *out)
                       &st, what)) != VC_OK)
         goto out_clear;
     sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
-    while (step_row(st, &src)) {
-        vc_order_line *l;
-        if ((rc = grow((void **)&o.lines, &cap, o.n_lines + 1, sizeof *o.lines)) != VC_OK)
-            goto out_clear;
-        l = &o.lines[o.n_lines++];
-        memset(l, 0, sizeof *l);
-        if (!col_dup(st, 0, &l->sku) || !col_dup(st, 1, &l->description)) {
-            rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
-            goto out_clear;
-        }
-        l->quantity = sqlite3_column_int(st, 2);
-        l->unit_price = sqlite3_column_double(st, 3);
-    }
-    if (src != SQLITE_DONE) {
-        rc = db_fail(s, src, what);
+    if ((rc = each_row(s, st, what, append_line, &w)) != VC_OK)
         goto out_clear;
-    }
     sqlite3_finalize(st);
     *out = o;
     return VC_OK;
@@ -1051,7 +1291,6 @@ static vc_status find_order(vc_store *s, const char *sql, const char *customer, 
     sqlite3_stmt *st;
     char *number = NULL;
     vc_status rc;
-    int src;
 
     memset(out, 0, sizeof *out);
     if (!customer)
@@ -1061,14 +1300,11 @@ static vc_status find_order(vc_store *s, const char *sql, const char *customer, 
     sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
     if (extra)
         sqlite3_bind_text(st, 2, extra, -1, SQLITE_STATIC);
-    if (step_row(st, &src)) {
+    if ((rc = step_one(s, st, "finding an order", "%s", not_found)) == VC_OK) {
         if (!col_dup(st, 0, &number))
             rc = vc_fail(VC_ENOMEM, "finding an order: out of memory");
         if (col1)
             *col1 = sqlite3_column_int64(st, 1);
-    } else {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "%s", not_found)
-                                : db_fail(s, src, "finding an order");
     }
     sqlite3_finalize(st);
     if (rc == VC_OK)
@@ -1284,9 +1520,7 @@ static vc_status take_stock(vc_store *s, const vc_order_line *l, const char **cu
                       what)) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, l->sku, -1, SQLITE_STATIC);
-    if (!step_row(st, &src)) {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no product with sku \"%s\"", l->sku)
-                                : db_fail(s, src, what);
+    if ((rc = step_one(s, st, what, "no product with sku \"%s\"", l->sku)) != VC_OK) {
         sqlite3_finalize(st);
         return rc;
     }
@@ -1459,12 +1693,10 @@ vc_status vc_store_spent_today(vc_store *s, const char *customer, double *out)
 vc_status vc_store_add_handover(vc_store *s, const char *customer, const char *reason,
                                 const char *transcript_json, long long *id)
 {
-    static const char *what = "recording a hand-over";
-    sqlite3_stmt *st = NULL;
     cJSON *t;
     char now[32];
     vc_status rc;
-    int src, is_array;
+    int is_array;
 
     if (id)
         *id = 0;
@@ -1480,25 +1712,16 @@ vc_status vc_store_add_handover(vc_store *s, const char *customer, const char *r
     cJSON_Delete(t);
     if (!is_array)
         return vc_fail(VC_EINVAL, "hand-over: the transcript must be a JSON array");
-    if ((rc = tx_begin(s, what)) != VC_OK)
-        return rc;
     utc_now(now, 0);
-    if ((rc = prepare(s,
+    rc = write_row_tx(s,
                       "INSERT INTO handovers(customer_id, reason, transcript, created_at)"
                       " VALUES(?,?,?,?)",
-                      &st, what)) != VC_OK)
-        return tx_end(s, rc, what);
-    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, transcript_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = db_fail(s, src, what);
-    else if (id)
+                      "recording a hand-over",
+                      (const char *const[]){customer, reason, transcript_json, now}, 4);
+    /* the connection's last insert: COMMIT does not change it */
+    if (rc == VC_OK && id)
         *id = sqlite3_last_insert_rowid(s->db);
-    return tx_end(s, rc, what);
+    return rc;
 }
 
 vc_status vc_store_handover_count(vc_store *s, size_t *out)
@@ -1513,7 +1736,6 @@ vc_status vc_store_session_get(vc_store *s, const char *session, char **json)
 {
     sqlite3_stmt *st;
     vc_status rc;
-    int src;
 
     *json = NULL;
     if (!s || !is_id(session))
@@ -1522,24 +1744,16 @@ vc_status vc_store_session_get(vc_store *s, const char *session, char **json)
         VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
-    if (step_row(st, &src)) {
-        if (!col_dup(st, 0, json))
-            rc = vc_fail(VC_ENOMEM, "reading a session: out of memory");
-    } else {
-        rc = src == SQLITE_DONE ? vc_fail(VC_ENOTFOUND, "no session \"%s\"", session)
-                                : db_fail(s, src, "reading a session");
-    }
+    rc = step_one(s, st, "reading a session", "no session \"%s\"", session);
+    if (rc == VC_OK && !col_dup(st, 0, json))
+        rc = vc_fail(VC_ENOMEM, "reading a session: out of memory");
     sqlite3_finalize(st);
     return rc;
 }
 
 vc_status vc_store_session_put(vc_store *s, const char *session, const char *json)
 {
-    static const char *what = "saving a session";
-    sqlite3_stmt *st;
     char now[32];
-    vc_status rc;
-    int src;
 
     if (!s || !is_id(session))
         return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
@@ -1547,44 +1761,20 @@ vc_status vc_store_session_put(vc_store *s, const char *session, const char *jso
         return vc_fail(VC_EINVAL, "session \"%s\": no state to save", session);
     if (strlen(json) > MAX_TEXT)
         return vc_fail(VC_ETOOBIG, "session \"%s\": state larger than %u bytes", session, MAX_TEXT);
-    if ((rc = tx_begin(s, what)) != VC_OK)
-        return rc;
     utc_now(now, 0);
-    if ((rc = prepare(s,
-                      "INSERT INTO sessions(id, state, updated_at) VALUES(?,?,?)"
-                      " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
-                      " updated_at = excluded.updated_at",
-                      &st, what)) != VC_OK)
-        return tx_end(s, rc, what);
-    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = db_fail(s, src, what);
-    return tx_end(s, rc, what);
+    return write_row_tx(s,
+                        "INSERT INTO sessions(id, state, updated_at) VALUES(?,?,?)"
+                        " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"
+                        " updated_at = excluded.updated_at",
+                        "saving a session", (const char *const[]){session, json, now}, 3);
 }
 
 vc_status vc_store_session_delete(vc_store *s, const char *session)
 {
-    static const char *what = "deleting a session";
-    sqlite3_stmt *st;
-    vc_status rc;
-    int src;
-
     if (!s || !is_id(session))
         return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
-    if ((rc = tx_begin(s, what)) != VC_OK)
-        return rc;
-    if ((rc = prepare(s, "DELETE FROM sessions WHERE id = ?", &st, what)) != VC_OK)
-        return tx_end(s, rc, what);
-    sqlite3_bind_text(st, 1, session, -1, SQLITE_STATIC);
-    src = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (src != SQLITE_DONE)
-        rc = db_fail(s, src, what);
-    return tx_end(s, rc, what);
+    return write_row_tx(s, "DELETE FROM sessions WHERE id = ?", "deleting a session",
+                        (const char *const[]){session}, 1);
 }
 
 /* ---- the demo seed --------------------------------------------------------- */

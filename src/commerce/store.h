@@ -22,6 +22,20 @@ void vc_store_close(vc_store *s);
 VC_MUST_CHECK vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c);
 /* Reads the whole catalog back (for building the understander's lists). */
 VC_MUST_CHECK vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out);
+
+/* Receives one product of vc_store_each_product. p and every string it
+ * points to are valid only during the call. Any status other than VC_OK
+ * stops the walk and is returned by it. */
+typedef vc_status (*vc_product_fn)(void *ctx, const vc_product *p);
+
+/* Hands every product, with its aliases and attributes in catalog order, to
+ * fn in SKU order (byte order), from one read transaction, so that the
+ * catalog can be turned into the understander's lists without ever being
+ * held whole: memory does not grow with the catalog. fn may read the store
+ * but must not write to it. A product with more aliases or attributes than
+ * a catalog may have, or a field longer than VC_CATALOG_MAX_FIELD, fails the
+ * walk with VC_EDB (a damaged store). */
+VC_MUST_CHECK vc_status vc_store_each_product(vc_store *s, vc_product_fn fn, void *ctx);
 /* VC_ENOTFOUND when no product has this SKU. */
 VC_MUST_CHECK vc_status vc_store_product(vc_store *s, const char *sku, vc_product *out);
 VC_MUST_CHECK vc_status vc_store_product_count(vc_store *s, size_t *out);

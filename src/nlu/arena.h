@@ -17,6 +17,7 @@ void vc_arena_init(vc_arena *a);
 void vc_arena_free(vc_arena *a);
 /* Zeroed, aligned for any type; NULL on out of memory. */
 void *vc_arena_alloc(vc_arena *a, size_t size);
+/* Copies of strings, packed end to end (no alignment). */
 char *vc_arena_strndup(vc_arena *a, const char *s, size_t n);
 char *vc_arena_strdup(vc_arena *a, const char *s);
 

@@ -141,51 +141,129 @@ static int add_phrase(vc_understander *u, vc_phrase_trie *trie, vc_tokens *toks,
     return vc_phrase_trie_add(trie, ids, toks->n, phrase, value, derived) == 0 ? 1 : -1;
 }
 
-vc_status vc_understander_set_list(vc_understander *u, const char *list_name,
-                                   const vc_list_entry *entries, size_t n)
-{
-    vc_tokens *toks;
+struct vc_list_builder {
+    vc_understander *u;
+    size_t list;
     vc_phrase_trie *trie;
-    size_t list = 0, skipped = 0;
+    vc_tokens toks;
+    size_t added, skipped;
+    vc_status failed; /* the first failure; commit returns it */
+};
 
-    if (!u || !list_name || (!entries && n))
-        return vc_fail(VC_EINVAL, "vc_understander_set_list: missing argument");
+static const char *list_name_of(const vc_list_builder *b)
+{
+    return vc_pack_list_name(b->u->pack, b->list);
+}
+
+vc_status vc_understander_list_begin(vc_understander *u, const char *list_name,
+                                     vc_list_builder **out)
+{
+    vc_list_builder *b;
+    size_t list = 0;
+
+    if (out)
+        *out = NULL;
+    if (!u || !list_name || !out)
+        return vc_fail(VC_EINVAL, "vc_understander_list_begin: missing argument");
     while (list < u->n_lists && strcmp(vc_pack_list_name(u->pack, list), list_name) != 0)
         list++;
     if (list == u->n_lists)
         return vc_fail(VC_ENOTFOUND, "pack %s declares no list '%s'", vc_pack_name(u->pack),
                        list_name);
-    if (n > VC_LIST_MAX_ENTRIES)
+    b = calloc(1, sizeof *b);
+    if (!b)
+        return vc_fail(VC_ENOMEM, "list '%s': out of memory", list_name);
+    b->u = u;
+    b->list = list;
+    b->trie = vc_phrase_trie_new();
+    if (!b->trie) {
+        free(b);
+        return vc_fail(VC_ENOMEM, "list '%s': out of memory", list_name);
+    }
+    *out = b;
+    return VC_OK;
+}
+
+vc_status vc_list_builder_add(vc_list_builder *b, const char *phrase, const char *value,
+                              int derived)
+{
+    int added;
+
+    if (!b)
+        return vc_fail(VC_EINVAL, "vc_list_builder_add: no builder");
+    if (b->failed != VC_OK)
+        return vc_fail(b->failed, "list '%s': adding to a list whose building failed",
+                       list_name_of(b));
+    if (b->added >= VC_LIST_MAX_ENTRIES) {
+        b->failed = VC_ETOOBIG;
+        return vc_fail(VC_ETOOBIG, "list '%s': more than the limit of %d phrases",
+                       list_name_of(b), VC_LIST_MAX_ENTRIES);
+    }
+    b->added++;
+    if (!phrase) {
+        b->skipped++;
+        return VC_OK;
+    }
+    added = add_phrase(b->u, b->trie, &b->toks, phrase, value ? value : phrase, derived);
+    if (added < 0) {
+        b->failed = VC_ENOMEM;
+        return vc_fail(VC_ENOMEM, "list '%s': out of memory", list_name_of(b));
+    }
+    b->skipped += added == 0;
+    return VC_OK;
+}
+
+vc_status vc_understander_list_commit(vc_list_builder *b)
+{
+    vc_status rc = VC_OK;
+
+    if (!b)
+        return vc_fail(VC_EINVAL, "vc_understander_list_commit: no builder");
+    if (b->failed != VC_OK) {
+        rc = vc_fail(b->failed, "list '%s': not replaced, its building failed", list_name_of(b));
+    } else {
+        if (b->skipped)
+            vc_log_warn("list '%s': %zu of %zu phrases have no words or are too long; skipped",
+                        list_name_of(b), b->skipped, b->added);
+        vc_phrase_trie_free(b->u->lists[b->list]);
+        b->u->lists[b->list] = b->trie;
+        b->trie = NULL;
+    }
+    vc_understander_list_abort(b);
+    return rc;
+}
+
+void vc_understander_list_abort(vc_list_builder *b)
+{
+    if (!b)
+        return;
+    vc_phrase_trie_free(b->trie);
+    free(b);
+}
+
+vc_status vc_understander_set_list(vc_understander *u, const char *list_name,
+                                   const vc_list_entry *entries, size_t n)
+{
+    vc_list_builder *b;
+    vc_status rc;
+
+    if (!u || !list_name || (!entries && n))
+        return vc_fail(VC_EINVAL, "vc_understander_set_list: missing argument");
+    if ((rc = vc_understander_list_begin(u, list_name, &b)) != VC_OK)
+        return rc;
+    if (n > VC_LIST_MAX_ENTRIES) {
+        vc_understander_list_abort(b);
         return vc_fail(VC_ETOOBIG, "list '%s': %zu entries, more than the limit of %d", list_name,
                        n, VC_LIST_MAX_ENTRIES);
-    toks = malloc(sizeof *toks);
-    trie = vc_phrase_trie_new();
-    if (!toks || !trie)
-        goto out_oom;
-    for (size_t i = 0; i < n; i++) {
-        const char *phrase = entries[i].phrase;
-        if (!phrase) {
-            skipped++;
-            continue;
-        }
-        int added = add_phrase(u, trie, toks, phrase, entries[i].value ? entries[i].value : phrase,
-                               entries[i].derived);
-        if (added < 0)
-            goto out_oom;
-        skipped += added == 0;
     }
-    if (skipped)
-        vc_log_warn("list '%s': %zu of %zu phrases have no words or are too long; skipped",
-                    list_name, skipped, n);
-    free(toks);
-    vc_phrase_trie_free(u->lists[list]);
-    u->lists[list] = trie;
-    return VC_OK;
-
-out_oom:
-    free(toks);
-    vc_phrase_trie_free(trie);
-    return vc_fail(VC_ENOMEM, "list '%s': out of memory", list_name);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = vc_list_builder_add(b, entries[i].phrase, entries[i].value, entries[i].derived)) !=
+            VC_OK) {
+            vc_understander_list_abort(b);
+            return rc;
+        }
+    }
+    return vc_understander_list_commit(b);
 }
 
 size_t vc_understander_list_phrase_count(const vc_understander *u, size_t list)
@@ -887,14 +965,9 @@ static int make_slot(vc_understander *u, const search *s, const int32_t *steps, 
         int32_t node = 0;
         for (size_t e = first->start; e < first->end && node >= 0; e++)
             node = vc_phrase_trie_step(trie, node, s->wid[e]);
-        size_t nv = node > 0 ? vc_phrase_trie_values(trie, node, values, VALUES_MAX) : 0;
-        if (nv > VALUES_MAX)
-            nv = VALUES_MAX;
-        int want_derived = node > 0 && vc_phrase_trie_all_derived(trie, node);
-        size_t k = 0;
-        for (size_t i = 0; i < nv; i++)
-            if (values[i].derived == want_derived)
-                values[k++] = values[i];
+        size_t k = node > 0 ? vc_phrase_trie_winners(trie, node, values, VALUES_MAX) : 0;
+        if (k > VALUES_MAX)
+            k = VALUES_MAX;
         slot->value = strdup(k && values[0].value ? values[0].value : slot->text);
         if (!slot->value)
             return -1;

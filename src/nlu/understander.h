@@ -63,9 +63,47 @@ typedef struct {
 } vc_list_entry;
 
 /* Replaces the dynamic list list_name with entries (copied). Fails with
- * VC_ENOTFOUND when the pack declares no such list. */
+ * VC_ENOTFOUND when the pack declares no such list; on any failure the list
+ * stays as it was. (A list builder, below, fed from an array.) */
 VC_MUST_CHECK vc_status vc_understander_set_list(vc_understander *u, const char *list_name,
                                                  const vc_list_entry *entries, size_t n);
+
+/* Builds a dynamic list one phrase at a time, for lists that come from a
+ * stream (the store's catalog, read product by product) and should never be
+ * held whole as an array. The list in effect does not change until commit,
+ * and stays as it was when the building fails or is aborted.
+ *
+ *   vc_list_builder *b;
+ *   rc = vc_understander_list_begin(u, "product", &b);
+ *   ... rc = vc_list_builder_add(b, "coffee filters", "HH-0001", 1); ...
+ *   rc = rc == VC_OK ? vc_understander_list_commit(b)
+ *                    : (vc_understander_list_abort(b), rc);
+ *
+ * The rules of vc_list_entry hold across the whole list, whatever the order
+ * of the phrases: a phrase that is a name or alias of one value beats the
+ * same words derived for others, and a derived phrase of several values is
+ * ambiguous between them. Several builders (of different lists) may be open
+ * at once; each must be committed or aborted before u is freed. Not
+ * thread-safe, like the understander. */
+typedef struct vc_list_builder vc_list_builder;
+
+/* Starts a new version of list_name. VC_ENOTFOUND when the pack declares no
+ * such list; *out is NULL on failure. */
+VC_MUST_CHECK vc_status vc_understander_list_begin(vc_understander *u, const char *list_name,
+                                                   vc_list_builder **out);
+/* Adds one phrase (phrase and value are copied; value NULL: the phrase
+ * itself). A phrase without words, or longer than a sentence may be
+ * (VC_UTTERANCE_MAX_BYTES, VC_UTTERANCE_MAX_TOKENS), is skipped and counted
+ * in a warning at commit. Fails with
+ * VC_ETOOBIG past 1,000,000 phrases and with VC_ENOMEM; after a failure the
+ * builder takes no more phrases and its commit returns that failure. */
+VC_MUST_CHECK vc_status vc_list_builder_add(vc_list_builder *b, const char *phrase,
+                                            const char *value, int derived);
+/* Makes the built list the one in effect and frees the old one and b (b is
+ * freed whatever the result). */
+VC_MUST_CHECK vc_status vc_understander_list_commit(vc_list_builder *b);
+/* Frees b; the list in effect stays. NULL is ignored. */
+void vc_understander_list_abort(vc_list_builder *b);
 
 typedef enum { VC_SLOT_STRING, VC_SLOT_NUMBER } vc_slot_type;
 
