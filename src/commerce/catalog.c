@@ -2,29 +2,24 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <yajl/yajl_parse.h>
 
 #include "commerce/catalog_internal.h"
-#include "core/fsutil.h"
 
 /* ---- small helpers --------------------------------------------------------- */
 
 static char *dup_str(const char *s)
 {
     return s ? strdup(s) : NULL;
-}
-
-static int has_control_chars(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
 }
 
 /* Where a product error happened: "catalog.json: product 12 (sku \"HH-0012\")".
@@ -49,42 +44,6 @@ static vc_status product_fail(const product_ctx *c, vc_status st, const char *fm
     if (c->sku)
         return vc_fail(st, "%s: product %zu (sku \"%s\"): %s", c->origin, c->index, c->sku, what);
     return vc_fail(st, "%s: product %zu: %s", c->origin, c->index, what);
-}
-
-/* Validates a string value of a field: not empty, not over the field limit,
- * no control characters. name is the field as the merchant wrote it
- * ("name", "aliases[2]"). */
-static vc_status check_string(const product_ctx *c, const cJSON *item, const char *name)
-{
-    const char *v;
-
-    if (!cJSON_IsString(item) || !item->valuestring)
-        return product_fail(c, VC_EPARSE, "%s must be a string", name);
-    v = item->valuestring;
-    if (strlen(v) > VC_CATALOG_MAX_FIELD)
-        return product_fail(c, VC_ETOOBIG, "%s is longer than %u bytes", name,
-                            (unsigned)VC_CATALOG_MAX_FIELD);
-    if (!v[0])
-        return product_fail(c, VC_EPARSE, "%s must not be empty", name);
-    if (has_control_chars(v))
-        return product_fail(c, VC_EPARSE, "%s must not contain control characters", name);
-    return VC_OK;
-}
-
-static vc_status take_string(const product_ctx *c, const cJSON *obj, const char *field, char **out)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
-    vc_status rc;
-
-    if (!item)
-        return product_fail(c, VC_EPARSE, "missing field %s", field);
-    rc = check_string(c, item, field);
-    if (rc != VC_OK)
-        return rc;
-    *out = strdup(item->valuestring);
-    if (!*out)
-        return product_fail(c, VC_ENOMEM, "out of memory");
-    return VC_OK;
 }
 
 static int is_currency_code(const char *s)
@@ -158,162 +117,6 @@ out_nomem:
     return vc_fail(VC_ENOMEM, "copying product: out of memory");
 }
 
-static vc_status parse_aliases(const product_ctx *c, const cJSON *obj, vc_product *p)
-{
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "aliases");
-    const cJSON *item;
-    size_t n, i = 0;
-
-    if (!arr || cJSON_IsNull(arr))
-        return VC_OK;
-    if (!cJSON_IsArray(arr))
-        return product_fail(c, VC_EPARSE, "aliases must be an array of strings");
-    n = (size_t)cJSON_GetArraySize(arr);
-    if (n > VC_CATALOG_MAX_ALIASES)
-        return product_fail(c, VC_ETOOBIG, "more than %d aliases", VC_CATALOG_MAX_ALIASES);
-    if (n == 0)
-        return VC_OK;
-    p->aliases = calloc(n, sizeof *p->aliases);
-    if (!p->aliases)
-        return product_fail(c, VC_ENOMEM, "out of memory");
-    cJSON_ArrayForEach(item, arr) {
-        char field[32];
-        vc_status rc;
-
-        snprintf(field, sizeof field, "aliases[%zu]", i);
-        rc = check_string(c, item, field);
-        if (rc != VC_OK)
-            return rc;
-        p->aliases[i] = strdup(item->valuestring);
-        if (!p->aliases[i])
-            return product_fail(c, VC_ENOMEM, "out of memory");
-        p->n_aliases = ++i;
-    }
-    return VC_OK;
-}
-
-/* Attribute values keep one text form: strings as written, numbers in their
- * shortest exact form, booleans "true"/"false". */
-static vc_status parse_attribute(const product_ctx *c, const cJSON *item, vc_attribute *a)
-{
-    const char *key = item->string;
-    char field[VC_CATALOG_MAX_FIELD + 32];
-    char num[64];
-    const char *value;
-
-    if (!key || !key[0])
-        return product_fail(c, VC_EPARSE, "attributes: a key must not be empty");
-    if (strlen(key) > VC_CATALOG_MAX_FIELD)
-        return product_fail(c, VC_ETOOBIG, "attributes: a key is longer than %u bytes",
-                            (unsigned)VC_CATALOG_MAX_FIELD);
-    if (has_control_chars(key))
-        return product_fail(c, VC_EPARSE, "attributes: a key must not contain control characters");
-    snprintf(field, sizeof field, "attributes.%s", key);
-    if (cJSON_IsString(item)) {
-        vc_status rc = check_string(c, item, field);
-        if (rc != VC_OK)
-            return rc;
-        value = item->valuestring;
-    } else if (cJSON_IsBool(item)) {
-        value = cJSON_IsTrue(item) ? "true" : "false";
-    } else if (cJSON_IsNumber(item)) {
-        double v = item->valuedouble;
-        if (!isfinite(v))
-            return product_fail(c, VC_EPARSE, "%s must be a finite number", field);
-        if (v == floor(v) && fabs(v) < 1e15)
-            snprintf(num, sizeof num, "%.0f", v);
-        else
-            snprintf(num, sizeof num, "%.17g", v);
-        value = num;
-    } else {
-        return product_fail(c, VC_EPARSE, "%s must be a string, number or boolean", field);
-    }
-    a->key = strdup(key);
-    a->value = strdup(value);
-    if (!a->key || !a->value)
-        return product_fail(c, VC_ENOMEM, "out of memory");
-    return VC_OK;
-}
-
-static vc_status parse_attributes(const product_ctx *c, const cJSON *obj, vc_product *p)
-{
-    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(obj, "attributes");
-    const cJSON *item;
-    size_t n;
-
-    if (!attrs || cJSON_IsNull(attrs))
-        return VC_OK;
-    if (!cJSON_IsObject(attrs))
-        return product_fail(c, VC_EPARSE, "attributes must be an object");
-    n = (size_t)cJSON_GetArraySize(attrs);
-    if (n > VC_CATALOG_MAX_ATTRIBUTES)
-        return product_fail(c, VC_ETOOBIG, "more than %d attributes", VC_CATALOG_MAX_ATTRIBUTES);
-    if (n == 0)
-        return VC_OK;
-    p->attributes = calloc(n, sizeof *p->attributes);
-    if (!p->attributes)
-        return product_fail(c, VC_ENOMEM, "out of memory");
-    cJSON_ArrayForEach(item, attrs) {
-        vc_attribute *a = &p->attributes[p->n_attributes];
-        vc_status rc;
-
-        /* cJSON keeps both members of {"a":1,"a":2}; a catalog must not. */
-        for (size_t j = 0; j < p->n_attributes; j++)
-            if (item->string && strcmp(p->attributes[j].key, item->string) == 0)
-                return product_fail(c, VC_EPARSE, "attributes: duplicate key \"%s\"", item->string);
-        p->n_attributes++; /* counted first so that a failure below frees what was set */
-        rc = parse_attribute(c, item, a);
-        if (rc != VC_OK)
-            return rc;
-    }
-    return VC_OK;
-}
-
-static vc_status parse_product(const char *origin, size_t index, const cJSON *obj, vc_product *p)
-{
-    product_ctx c = {origin, index, NULL};
-    const cJSON *item;
-    vc_status rc;
-
-    if (!cJSON_IsObject(obj))
-        return product_fail(&c, VC_EPARSE, "must be an object");
-    rc = take_string(&c, obj, "sku", &p->sku);
-    if (rc != VC_OK)
-        return rc;
-    if (strchr(p->sku, '"'))
-        return product_fail(&c, VC_EPARSE, "sku must not contain quotes");
-    c.sku = p->sku;
-    if ((rc = take_string(&c, obj, "name", &p->name)) != VC_OK)
-        return rc;
-    if ((rc = parse_aliases(&c, obj, p)) != VC_OK)
-        return rc;
-
-    item = cJSON_GetObjectItemCaseSensitive(obj, "price");
-    if (!item)
-        return product_fail(&c, VC_EPARSE, "missing field price");
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble) || item->valuedouble < 0)
-        return product_fail(&c, VC_EPARSE, "price must be a non-negative number");
-    p->price = item->valuedouble;
-
-    if ((rc = take_string(&c, obj, "currency", &p->currency)) != VC_OK)
-        return rc;
-    if (!is_currency_code(p->currency))
-        return product_fail(&c, VC_EPARSE, "currency must be 3 upper-case letters (\"USD\")");
-    if ((rc = take_string(&c, obj, "category", &p->category)) != VC_OK)
-        return rc;
-    if ((rc = parse_attributes(&c, obj, p)) != VC_OK)
-        return rc;
-
-    item = cJSON_GetObjectItemCaseSensitive(obj, "stock");
-    if (!item)
-        return product_fail(&c, VC_EPARSE, "missing field stock");
-    if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble) || item->valuedouble < 0 ||
-        item->valuedouble != floor(item->valuedouble) || item->valuedouble > INT_MAX)
-        return product_fail(&c, VC_EPARSE, "stock must be a whole number >= 0");
-    p->stock = (int)item->valuedouble;
-    return VC_OK;
-}
-
 /* ---- catalogs -------------------------------------------------------------- */
 
 void vc_catalog_free(vc_catalog *c)
@@ -326,100 +129,979 @@ void vc_catalog_free(vc_catalog *c)
     free(c);
 }
 
-typedef struct {
-    const char *sku;
-    size_t index;
-} sku_ref;
+/* ---- the streaming parser ---------------------------------------------------
+ *
+ * yajl hands over tokens; the parser keeps only where it is (a container
+ * stack five deep: root, products, product, aliases or attributes) and the
+ * fields of the product being read. Members of a product may come in any
+ * order, so each field's first problem is recorded when it is read and the
+ * product is judged when its object closes, in the order of the format
+ * (sku, name, aliases, price, currency, category, attributes, stock): the
+ * same product gets the same error, however its members are ordered. */
 
-static int sku_ref_cmp(const void *a, const void *b)
+#define STREAM_PIECE (64u << 10) /* what one yajl_parse call sees */
+#define MAX_DEPTH 1000           /* nesting, as cJSON allows */
+#define FIELD_MSG (VC_CATALOG_MAX_FIELD + 96)
+
+typedef enum {
+    F_SKU,
+    F_NAME,
+    F_ALIASES,
+    F_PRICE,
+    F_CURRENCY,
+    F_CATEGORY,
+    F_ATTRIBUTES,
+    F_STOCK,
+    F_COUNT,
+    F_NONE = F_COUNT /* a member voxcart ignores, or a repeated one */
+} field_id;
+
+static const char *const field_names[F_COUNT] = {"sku",      "name",     "aliases",    "price",
+                                                 "currency", "category", "attributes", "stock"};
+
+typedef struct {
+    int seen;       /* the member was there (its first occurrence counts) */
+    vc_status err;  /* its first problem; VC_OK: none */
+    char msg[FIELD_MSG];
+} field_state;
+
+/* The product being read. Strings are owned; the arrays have the format's
+ * ceilings, so one product costs at most ~100 KB whatever the file holds. */
+typedef struct {
+    field_state f[F_COUNT];
+    char *text[F_COUNT]; /* sku, name, currency, category */
+    double price, stock;
+    char *aliases[VC_CATALOG_MAX_ALIASES];
+    size_t n_aliases, aliases_seen;
+    vc_attribute attributes[VC_CATALOG_MAX_ATTRIBUTES];
+    size_t n_attributes, attributes_seen;
+    char *key; /* the attribute whose value comes next; NULL: ignore it */
+} product_parts;
+
+/* The SKUs seen so far, for duplicates: open addressing over offsets into
+ * one block of NUL-terminated SKUs, 8 bytes a slot plus the SKU itself. */
+typedef struct {
+    uint32_t off;   /* into text */
+    uint32_t index; /* 1-based product index; 0: empty slot */
+} sku_slot;
+
+typedef struct {
+    sku_slot *slots;
+    size_t cap, n; /* cap: a power of two */
+    char *text;
+    size_t len, text_cap;
+} sku_set;
+
+typedef enum { C_ROOT, C_PRODUCTS, C_PRODUCT, C_ALIASES, C_ATTRIBUTES } container;
+
+struct vc_catalog_stream {
+    yajl_handle yajl;
+    char *origin;
+    vc_product_fn fn;
+    void *ctx;
+
+    vc_status rc;   /* sticky: the first failure */
+    char *detail;   /* its detail, repeated by every later call */
+    int finished;
+
+    size_t fed;        /* bytes parsed before the current piece */
+    const char *piece; /* the piece yajl is parsing */
+    size_t piece_len;
+    size_t counted;          /* newlines are counted up to here (absolute) */
+    size_t line, line_start; /* lines so far, and where the last one starts */
+    /* Where the latest token ended: what was read well. yajl's own error
+     * offsets depend on how the input was chunked; this does not. */
+    size_t last_token, last_line, last_col;
+
+    container stack[5];
+    size_t depth; /* entries of stack in use */
+    size_t skip;  /* containers open inside a value being skipped */
+    int root_has_products;
+    int next_is_products; /* in the root: the member whose value comes next */
+    field_id field;       /* in a product: the same */
+
+    size_t index; /* 1-based index of the product being read */
+    size_t max_products;
+    product_parts cur;
+    sku_set skus;
+};
+
+/* ---- SKU set ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
 {
-    const sku_ref *x = a, *y = b;
-    int d = strcmp(x->sku, y->sku);
-    if (d)
-        return d;
-    return (x->index > y->index) - (x->index < y->index);
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
 }
 
-/* A sort rather than a hash: a million SKUs sort in well under a second, and
- * the first duplicate in file order is easy to name. */
-static vc_status check_unique_skus(const char *origin, const vc_catalog *c)
+static sku_slot *sku_find(sku_set *set, const char *sku, size_t n)
 {
-    sku_ref *refs;
-    size_t worst = 0, first = 0;
-    int found = 0;
+    size_t mask = set->cap - 1, i = (size_t)hash_bytes(sku, n) & mask;
 
-    if (c->n_products < 2)
-        return VC_OK;
-    refs = malloc(c->n_products * sizeof *refs);
-    if (!refs)
-        return vc_fail(VC_ENOMEM, "%s: out of memory", origin);
-    for (size_t i = 0; i < c->n_products; i++)
-        refs[i] = (sku_ref){c->products[i].sku, i};
-    qsort(refs, c->n_products, sizeof *refs, sku_ref_cmp);
-    for (size_t i = 1; i < c->n_products; i++) {
-        if (strcmp(refs[i].sku, refs[i - 1].sku) == 0 && (!found || refs[i].index < worst)) {
-            size_t j = i;
-            while (j > 0 && strcmp(refs[j - 1].sku, refs[i].sku) == 0)
-                j--;
-            worst = refs[i].index;
-            first = refs[j].index;
-            found = 1;
+    while (set->slots[i].index) {
+        const char *t = set->text + set->slots[i].off;
+        if (strncmp(t, sku, n) == 0 && t[n] == '\0')
+            return &set->slots[i];
+        i = (i + 1) & mask;
+    }
+    return &set->slots[i];
+}
+
+static int sku_grow(sku_set *set)
+{
+    size_t ncap = set->cap ? set->cap * 2 : 1024;
+    sku_slot *old = set->slots, *ns = calloc(ncap, sizeof *ns);
+
+    if (!ns)
+        return 0;
+    set->slots = ns;
+    for (size_t i = 0; i < set->cap; i++) {
+        if (!old[i].index)
+            continue;
+        size_t mask = ncap - 1, j = (size_t)hash_bytes(set->text + old[i].off,
+                                                       strlen(set->text + old[i].off)) & mask;
+        while (ns[j].index)
+            j = (j + 1) & mask;
+        ns[j] = old[i];
+    }
+    set->cap = ncap;
+    free(old);
+    return 1;
+}
+
+/* 0 when sku is new (and now recorded), else the index of its first product;
+ * (size_t)-1 when out of memory. */
+static size_t sku_seen(sku_set *set, const char *sku, size_t index)
+{
+    size_t n = strlen(sku);
+    sku_slot *slot;
+
+    /* at most 3/4 full, so that probes stay short */
+    if ((set->n + 1) * 4 > set->cap * 3 && !sku_grow(set))
+        return (size_t)-1;
+    slot = sku_find(set, sku, n);
+    if (slot->index)
+        return slot->index;
+    if (set->len + n + 1 > set->text_cap) {
+        size_t ncap = set->text_cap ? set->text_cap * 2 : 16384;
+        char *nt;
+        while (ncap < set->len + n + 1)
+            ncap *= 2;
+        if (ncap > UINT32_MAX || !(nt = realloc(set->text, ncap)))
+            return (size_t)-1;
+        set->text = nt;
+        set->text_cap = ncap;
+    }
+    memcpy(set->text + set->len, sku, n + 1);
+    slot->off = (uint32_t)set->len;
+    slot->index = (uint32_t)index;
+    set->len += n + 1;
+    set->n++;
+    return 0;
+}
+
+static void sku_set_free(sku_set *set)
+{
+    free(set->slots);
+    free(set->text);
+    memset(set, 0, sizeof *set);
+}
+
+/* ---- failures ---- */
+
+/* Counts the newlines of the current piece up to the absolute offset to. */
+static void count_lines_to(vc_catalog_stream *s, size_t to)
+{
+    const char *p = s->piece + (s->counted - s->fed), *end = s->piece + (to - s->fed);
+
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        p++;
+        s->line++;
+        s->line_start = s->fed + (size_t)(p - s->piece);
+    }
+    s->counted = to;
+}
+
+/* Makes st (whose detail vc_fail has just set) the stream's final word. */
+static vc_status stream_stop(vc_catalog_stream *s, vc_status st)
+{
+    if (s->rc == VC_OK) {
+        s->rc = st;
+        s->detail = strdup(vc_error_detail());
+    }
+    return s->rc;
+}
+
+static vc_status stream_again(const vc_catalog_stream *s)
+{
+    return vc_fail(s->rc, "%s", s->detail ? s->detail : vc_strerror(s->rc));
+}
+
+/* A syntax error is placed just after the last token read well: a byte
+ * offset from 0, line and column from 1. */
+static vc_status syntax_fail(vc_catalog_stream *s, const char *what)
+{
+    return stream_stop(s, vc_fail(VC_EPARSE,
+                                  "%s: invalid JSON near byte %zu (line %zu, column %zu): %s",
+                                  s->origin, s->last_token, s->last_line, s->last_col, what));
+}
+
+static vc_status shape_fail(vc_catalog_stream *s)
+{
+    return stream_stop(s, vc_fail(VC_EPARSE, "%s: must be a JSON object with a \"products\" array",
+                                  s->origin));
+}
+
+static int product_stop(vc_catalog_stream *s, const product_ctx *c, vc_status st,
+                        const char *fmt, ...) VC_PRINTF(4, 5);
+
+/* Fails the stream for the product c; 0, for yajl to stop. */
+static int product_stop(vc_catalog_stream *s, const product_ctx *c, vc_status st,
+                        const char *fmt, ...)
+{
+    char what[FIELD_MSG];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    stream_stop(s, product_fail(c, st, "%s", what));
+    return 0;
+}
+
+/* ---- the product being read ---- */
+
+static void parts_clear(product_parts *p)
+{
+    for (size_t i = 0; i < F_COUNT; i++)
+        free(p->text[i]);
+    for (size_t i = 0; i < p->n_aliases; i++)
+        free(p->aliases[i]);
+    for (size_t i = 0; i < p->n_attributes; i++) {
+        free(p->attributes[i].key);
+        free(p->attributes[i].value);
+    }
+    free(p->key);
+    /* the field messages need no clearing: each is written before it is read */
+    for (size_t i = 0; i < F_COUNT; i++) {
+        p->f[i].seen = 0;
+        p->f[i].err = VC_OK;
+    }
+    p->n_aliases = p->aliases_seen = p->n_attributes = p->attributes_seen = 0;
+    memset(p->text, 0, sizeof p->text);
+    p->key = NULL;
+    p->price = p->stock = 0;
+}
+
+static int field_fail(product_parts *p, field_id f, vc_status st, const char *fmt, ...)
+    VC_PRINTF(4, 5);
+
+/* Records the first problem of field f; later ones are not reported. */
+static int field_fail(product_parts *p, field_id f, vc_status st, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (p->f[f].err != VC_OK)
+        return 1;
+    p->f[f].err = st;
+    va_start(ap, fmt);
+    vsnprintf(p->f[f].msg, sizeof p->f[f].msg, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static int has_control_bytes(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Checks a string value (not empty, within the field limit, no control
+ * characters, NUL included) and copies it; a problem goes to field f under
+ * the name the merchant wrote ("name", "aliases[2]"). *out stays NULL then.
+ * 0 only when out of memory. */
+static int take_text(product_parts *p, field_id f, const char *name, const char *v, size_t n,
+                     char **out)
+{
+    *out = NULL;
+    if (n > VC_CATALOG_MAX_FIELD)
+        return field_fail(p, f, VC_ETOOBIG, "%s is longer than %u bytes", name,
+                          (unsigned)VC_CATALOG_MAX_FIELD);
+    if (!n)
+        return field_fail(p, f, VC_EPARSE, "%s must not be empty", name);
+    if (has_control_bytes(v, n))
+        return field_fail(p, f, VC_EPARSE, "%s must not contain control characters", name);
+    *out = strndup(v, n);
+    return *out != NULL;
+}
+
+/* A JSON number's text as a double, as strtod reads it: out of range gives
+ * +-HUGE_VAL, which the checks below refuse as not finite. */
+static int number_value(const char *text, size_t n, double *out)
+{
+    char small[64], *buf = n < sizeof small ? small : malloc(n + 1);
+
+    if (!buf)
+        return 0;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    *out = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return 1;
+}
+
+/* ---- tokens ---- */
+
+typedef enum { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_MAP, J_ARRAY } json_kind;
+
+typedef struct {
+    json_kind kind;
+    const char *text; /* J_STRING, J_NUMBER */
+    size_t len;
+    int truth; /* J_BOOL */
+} json_value;
+
+static int out_of_memory(vc_catalog_stream *s)
+{
+    stream_stop(s, vc_fail(VC_ENOMEM, "%s: product %zu: out of memory", s->origin, s->index));
+    return 0;
+}
+
+/* Every token passes here first: it marks where the latest token ended,
+ * which bounds what yajl buffers (see stream_feed). */
+static void saw_token(vc_catalog_stream *s)
+{
+    size_t at = s->fed + yajl_get_bytes_consumed(s->yajl);
+
+    if (s->piece)
+        count_lines_to(s, at);
+    else
+        at = s->fed; /* the end: yajl_complete_parse parses a blank of its own */
+    s->last_token = at;
+    s->last_line = s->line;
+    s->last_col = at - s->line_start + 1;
+}
+
+static int push(vc_catalog_stream *s, container c)
+{
+    s->stack[s->depth++] = c;
+    return 1;
+}
+
+/* A value nobody reads: a container is skipped to its end. */
+static int ignore(vc_catalog_stream *s, const json_value *v)
+{
+    if (v->kind == J_MAP || v->kind == J_ARRAY)
+        s->skip = 1;
+    return 1;
+}
+
+static int string_field(vc_catalog_stream *s, field_id f, const json_value *v)
+{
+    product_parts *p = &s->cur;
+
+    if (v->kind != J_STRING) {
+        field_fail(p, f, VC_EPARSE, "%s must be a string", field_names[f]);
+        return ignore(s, v);
+    }
+    return take_text(p, f, field_names[f], v->text, v->len, &p->text[f]) || out_of_memory(s);
+}
+
+static int number_field(vc_catalog_stream *s, field_id f, const json_value *v)
+{
+    product_parts *p = &s->cur;
+    const char *want = f == F_PRICE ? "price must be a non-negative number"
+                                    : "stock must be a whole number >= 0";
+    double d;
+
+    if (v->kind != J_NUMBER) {
+        field_fail(p, f, VC_EPARSE, "%s", want);
+        return ignore(s, v);
+    }
+    if (!number_value(v->text, v->len, &d))
+        return out_of_memory(s);
+    if (!isfinite(d) || d < 0 || (f == F_STOCK && (d != floor(d) || d > INT_MAX)))
+        return field_fail(p, f, VC_EPARSE, "%s", want);
+    if (f == F_PRICE)
+        p->price = d;
+    else
+        p->stock = d;
+    return 1;
+}
+
+/* The value of a product's member s->field. */
+static int product_member(vc_catalog_stream *s, const json_value *v)
+{
+    field_id f = s->field;
+
+    s->field = F_NONE;
+    switch (f) {
+    case F_SKU:
+    case F_NAME:
+    case F_CURRENCY:
+    case F_CATEGORY:
+        return string_field(s, f, v);
+    case F_PRICE:
+    case F_STOCK:
+        return number_field(s, f, v);
+    case F_ALIASES:
+        if (v->kind == J_NULL)
+            return 1;
+        if (v->kind == J_ARRAY)
+            return push(s, C_ALIASES);
+        field_fail(&s->cur, f, VC_EPARSE, "aliases must be an array of strings");
+        return ignore(s, v);
+    case F_ATTRIBUTES:
+        if (v->kind == J_NULL)
+            return 1;
+        if (v->kind == J_MAP)
+            return push(s, C_ATTRIBUTES);
+        field_fail(&s->cur, f, VC_EPARSE, "attributes must be an object");
+        return ignore(s, v);
+    default:
+        return ignore(s, v);
+    }
+}
+
+static int alias_element(vc_catalog_stream *s, const json_value *v)
+{
+    product_parts *p = &s->cur;
+    size_t i = p->aliases_seen++;
+    char name[32];
+
+    /* past the limit or a problem only counted: the count is checked first */
+    if (p->f[F_ALIASES].err != VC_OK || i >= VC_CATALOG_MAX_ALIASES)
+        return ignore(s, v);
+    snprintf(name, sizeof name, "aliases[%zu]", i);
+    if (v->kind != J_STRING) {
+        field_fail(p, F_ALIASES, VC_EPARSE, "%s must be a string", name);
+        return ignore(s, v);
+    }
+    if (!take_text(p, F_ALIASES, name, v->text, v->len, &p->aliases[p->n_aliases]))
+        return out_of_memory(s);
+    if (p->aliases[p->n_aliases])
+        p->n_aliases++;
+    return 1;
+}
+
+static int attribute_key(vc_catalog_stream *s, const char *key, size_t n)
+{
+    product_parts *p = &s->cur;
+    size_t i = p->attributes_seen++;
+
+    free(p->key);
+    p->key = NULL;
+    if (p->f[F_ATTRIBUTES].err != VC_OK || i >= VC_CATALOG_MAX_ATTRIBUTES)
+        return 1;
+    for (size_t j = 0; j < p->n_attributes; j++)
+        if (strlen(p->attributes[j].key) == n && memcmp(p->attributes[j].key, key, n) == 0)
+            return field_fail(p, F_ATTRIBUTES, VC_EPARSE, "attributes: duplicate key \"%s\"",
+                              p->attributes[j].key);
+    if (!n)
+        return field_fail(p, F_ATTRIBUTES, VC_EPARSE, "attributes: a key must not be empty");
+    if (n > VC_CATALOG_MAX_FIELD)
+        return field_fail(p, F_ATTRIBUTES, VC_ETOOBIG, "attributes: a key is longer than %u bytes",
+                          (unsigned)VC_CATALOG_MAX_FIELD);
+    if (has_control_bytes(key, n))
+        return field_fail(p, F_ATTRIBUTES, VC_EPARSE,
+                          "attributes: a key must not contain control characters");
+    p->key = strndup(key, n);
+    return p->key != NULL || out_of_memory(s);
+}
+
+/* Attribute values keep one text form: strings as written, numbers in their
+ * shortest exact form, booleans "true"/"false". */
+static int attribute_value(vc_catalog_stream *s, const json_value *v)
+{
+    product_parts *p = &s->cur;
+    char field[VC_CATALOG_MAX_FIELD + 32], num[64];
+    char *value = NULL;
+    double d;
+
+    if (!p->key)
+        return ignore(s, v);
+    snprintf(field, sizeof field, "attributes.%s", p->key);
+    switch (v->kind) {
+    case J_STRING:
+        if (!take_text(p, F_ATTRIBUTES, field, v->text, v->len, &value))
+            return out_of_memory(s);
+        break;
+    case J_BOOL:
+        if (!(value = strdup(v->truth ? "true" : "false")))
+            return out_of_memory(s);
+        break;
+    case J_NUMBER:
+        if (!number_value(v->text, v->len, &d))
+            return out_of_memory(s);
+        if (!isfinite(d)) {
+            field_fail(p, F_ATTRIBUTES, VC_EPARSE, "%s must be a finite number", field);
+            break;
+        }
+        if (d == floor(d) && fabs(d) < 1e15)
+            snprintf(num, sizeof num, "%.0f", d);
+        else
+            snprintf(num, sizeof num, "%.17g", d);
+        if (!(value = strdup(num)))
+            return out_of_memory(s);
+        break;
+    default:
+        field_fail(p, F_ATTRIBUTES, VC_EPARSE, "%s must be a string, number or boolean", field);
+        ignore(s, v);
+        break;
+    }
+    if (value) {
+        p->attributes[p->n_attributes].key = p->key;
+        p->attributes[p->n_attributes++].value = value;
+    } else {
+        free(p->key);
+    }
+    p->key = NULL;
+    return 1;
+}
+
+static int too_many_products(vc_catalog_stream *s)
+{
+    stream_stop(s, vc_fail(VC_ETOOBIG, "%s: product %zu: more than the limit of %zu products",
+                           s->origin, s->index, s->max_products));
+    return 0;
+}
+
+static int any_value(vc_catalog_stream *s, const json_value *v)
+{
+    saw_token(s);
+    if (s->skip) {
+        if (v->kind == J_MAP || v->kind == J_ARRAY)
+            s->skip++;
+        goto check_depth;
+    }
+    if (!s->depth) {
+        if (v->kind != J_MAP) {
+            shape_fail(s);
+            return 0;
+        }
+        push(s, C_ROOT);
+        return 1;
+    }
+    switch (s->stack[s->depth - 1]) {
+    case C_ROOT:
+        if (s->next_is_products) {
+            s->next_is_products = 0;
+            if (v->kind != J_ARRAY) {
+                shape_fail(s);
+                return 0;
+            }
+            s->root_has_products = 1;
+            return push(s, C_PRODUCTS);
+        }
+        ignore(s, v);
+        break;
+    case C_PRODUCTS:
+        if (s->index == s->max_products) {
+            s->index++;
+            return too_many_products(s);
+        }
+        s->index++;
+        if (v->kind != J_MAP) {
+            product_ctx c = {s->origin, s->index, NULL};
+            return product_stop(s, &c, VC_EPARSE, "must be an object");
+        }
+        return push(s, C_PRODUCT);
+    case C_PRODUCT:
+        if (!product_member(s, v))
+            return 0;
+        break;
+    case C_ALIASES:
+        if (!alias_element(s, v))
+            return 0;
+        break;
+    case C_ATTRIBUTES:
+        if (!attribute_value(s, v))
+            return 0;
+        break;
+    }
+check_depth:
+    if (s->depth + s->skip > MAX_DEPTH) {
+        syntax_fail(s, "nested deeper than 1000 levels");
+        return 0;
+    }
+    return 1;
+}
+
+static int on_null(void *ctx)
+{
+    json_value v = {J_NULL, NULL, 0, 0};
+    return any_value(ctx, &v);
+}
+
+static int on_boolean(void *ctx, int truth)
+{
+    json_value v = {J_BOOL, NULL, 0, truth};
+    return any_value(ctx, &v);
+}
+
+static int on_number(void *ctx, const char *text, size_t len)
+{
+    json_value v = {J_NUMBER, text, len, 0};
+    return any_value(ctx, &v);
+}
+
+static int on_string(void *ctx, const unsigned char *text, size_t len)
+{
+    json_value v = {J_STRING, (const char *)text, len, 0};
+    return any_value(ctx, &v);
+}
+
+static int on_start_map(void *ctx)
+{
+    json_value v = {J_MAP, NULL, 0, 0};
+    return any_value(ctx, &v);
+}
+
+static int on_start_array(void *ctx)
+{
+    json_value v = {J_ARRAY, NULL, 0, 0};
+    return any_value(ctx, &v);
+}
+
+static int on_map_key(void *ctx, const unsigned char *key, size_t n)
+{
+    vc_catalog_stream *s = ctx;
+    const char *k = (const char *)key;
+
+    saw_token(s);
+    if (s->skip)
+        return 1;
+    switch (s->stack[s->depth - 1]) {
+    case C_ROOT:
+        /* the first "products" counts, as a lookup by name finds it */
+        s->next_is_products = !s->root_has_products && n == 8 && memcmp(k, "products", 8) == 0;
+        return 1;
+    case C_PRODUCT:
+        s->field = F_NONE;
+        for (size_t f = 0; f < F_COUNT; f++)
+            if (strlen(field_names[f]) == n && memcmp(field_names[f], k, n) == 0 &&
+                !s->cur.f[f].seen) {
+                s->cur.f[f].seen = 1;
+                s->field = (field_id)f;
+            }
+        return 1;
+    case C_ATTRIBUTES:
+        return attribute_key(s, k, n);
+    default:
+        return 1; /* yajl gives keys only inside objects */
+    }
+}
+
+/* Judges the product whose object just closed, in the format's order, and
+ * hands it over. */
+static int product_done(vc_catalog_stream *s)
+{
+    product_parts *p = &s->cur;
+    product_ctx c = {s->origin, s->index, NULL};
+    vc_product out = {0};
+    size_t first;
+    vc_status rc;
+
+    for (size_t f = 0; f < F_COUNT; f++) {
+        if (!p->f[f].seen && f != F_ALIASES && f != F_ATTRIBUTES)
+            return product_stop(s, &c, VC_EPARSE, "missing field %s", field_names[f]);
+        if (p->f[f].err != VC_OK)
+            return product_stop(s, &c, p->f[f].err, "%s", p->f[f].msg);
+        if (f == F_SKU) {
+            if (strchr(p->text[F_SKU], '"'))
+                return product_stop(s, &c, VC_EPARSE, "sku must not contain quotes");
+            c.sku = p->text[F_SKU];
+        } else if (f == F_CURRENCY && !is_currency_code(p->text[F_CURRENCY])) {
+            return product_stop(s, &c, VC_EPARSE,
+                                "currency must be 3 upper-case letters (\"USD\")");
         }
     }
-    free(refs);
-    if (found) {
-        product_ctx pc = {origin, worst + 1, c->products[worst].sku};
-        return product_fail(&pc, VC_EPARSE, "duplicate sku (also product %zu)", first + 1);
+    first = sku_seen(&s->skus, c.sku, s->index);
+    if (first == (size_t)-1)
+        return out_of_memory(s);
+    if (first)
+        return product_stop(s, &c, VC_EPARSE, "duplicate sku (also product %zu)", first);
+    out.sku = p->text[F_SKU];
+    out.name = p->text[F_NAME];
+    out.aliases = p->n_aliases ? p->aliases : NULL;
+    out.n_aliases = p->n_aliases;
+    out.price = p->price;
+    out.currency = p->text[F_CURRENCY];
+    out.category = p->text[F_CATEGORY];
+    out.attributes = p->n_attributes ? p->attributes : NULL;
+    out.n_attributes = p->n_attributes;
+    out.stock = (int)p->stock;
+    rc = s->fn(s->ctx, &out);
+    parts_clear(p);
+    if (rc != VC_OK) {
+        stream_stop(s, rc);
+        return 0;
     }
-    return VC_OK;
+    return 1;
 }
 
-vc_status vc_catalog_from_json(const cJSON *root, const char *origin, vc_catalog **out)
+static int on_end_container(void *ctx)
 {
-    const cJSON *products, *item;
-    vc_catalog *c;
-    size_t n, i = 0;
-    vc_status rc = VC_OK;
+    vc_catalog_stream *s = ctx;
+    product_parts *p = &s->cur;
+
+    saw_token(s);
+    if (s->skip) {
+        s->skip--;
+        return 1;
+    }
+    switch (s->stack[--s->depth]) {
+    case C_ROOT:
+        if (!s->root_has_products) {
+            shape_fail(s);
+            return 0;
+        }
+        return 1;
+    case C_PRODUCT:
+        return product_done(s);
+    case C_ALIASES:
+        if (p->aliases_seen > VC_CATALOG_MAX_ALIASES) {
+            p->f[F_ALIASES].err = VC_OK; /* the count comes first */
+            field_fail(p, F_ALIASES, VC_ETOOBIG, "more than %d aliases", VC_CATALOG_MAX_ALIASES);
+        }
+        return 1;
+    case C_ATTRIBUTES:
+        if (p->attributes_seen > VC_CATALOG_MAX_ATTRIBUTES) {
+            p->f[F_ATTRIBUTES].err = VC_OK;
+            field_fail(p, F_ATTRIBUTES, VC_ETOOBIG, "more than %d attributes",
+                       VC_CATALOG_MAX_ATTRIBUTES);
+        }
+        return 1;
+    default:
+        return 1;
+    }
+}
+
+static const yajl_callbacks stream_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_boolean,
+    .yajl_number = on_number, /* the text, so that strtod decides as everywhere */
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_map_key,
+    .yajl_end_map = on_end_container,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end_container,
+};
+
+vc_status vc_catalog_stream_new(const char *origin, vc_product_fn fn, void *ctx,
+                                vc_catalog_stream **out)
+{
+    vc_catalog_stream *s;
 
     *out = NULL;
-    products = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "products") : NULL;
-    if (!cJSON_IsArray(products))
-        return vc_fail(VC_EPARSE, "%s: must be a JSON object with a \"products\" array", origin);
-    n = (size_t)cJSON_GetArraySize(products);
-    if (n > VC_CATALOG_MAX_PRODUCTS)
-        return vc_fail(VC_ETOOBIG, "%s: %zu products, more than the limit of %d", origin, n,
-                       VC_CATALOG_MAX_PRODUCTS);
-    c = calloc(1, sizeof *c);
-    if (!c)
+    if (!origin)
+        origin = "catalog";
+    if (!fn)
+        return vc_fail(VC_EINVAL, "%s: no product callback", origin);
+    s = calloc(1, sizeof *s);
+    if (!s)
         return vc_fail(VC_ENOMEM, "%s: out of memory", origin);
-    if (n) {
-        c->products = calloc(n, sizeof *c->products);
-        if (!c->products) {
-            rc = vc_fail(VC_ENOMEM, "%s: out of memory for %zu products", origin, n);
-            goto out_free_catalog;
-        }
+    s->origin = strdup(origin);
+    s->yajl = yajl_alloc(&stream_callbacks, NULL, s);
+    if (!s->origin || !s->yajl) {
+        vc_catalog_stream_free(s);
+        return vc_fail(VC_ENOMEM, "%s: out of memory", origin);
     }
-    cJSON_ArrayForEach(item, products) {
-        c->n_products = i + 1; /* so that a half-parsed product is freed */
-        rc = parse_product(origin, i + 1, item, &c->products[i]);
-        if (rc != VC_OK)
-            goto out_free_catalog;
-        i++;
-    }
-    rc = check_unique_skus(origin, c);
-    if (rc != VC_OK)
-        goto out_free_catalog;
-    *out = c;
+    s->fn = fn;
+    s->ctx = ctx;
+    s->line = s->last_line = s->last_col = 1;
+    s->field = F_NONE;
+    s->max_products = VC_CATALOG_MAX_PRODUCTS;
+    *out = s;
     return VC_OK;
-out_free_catalog:
-    vc_catalog_free(c);
+}
+
+void vc_catalog_stream_free(vc_catalog_stream *s)
+{
+    if (!s)
+        return;
+    if (s->yajl)
+        yajl_free(s->yajl);
+    parts_clear(&s->cur);
+    sku_set_free(&s->skus);
+    free(s->detail);
+    free(s->origin);
+    free(s);
+}
+
+/* A syntax error in yajl's own words, without "parse error: " and the
+ * newline. */
+static vc_status yajl_fail(vc_catalog_stream *s, yajl_status st)
+{
+    unsigned char *msg;
+    char what[128] = "malformed";
+    const char *m;
+
+    if (st == yajl_status_client_canceled)
+        return s->rc; /* a callback stopped it and said why */
+    msg = yajl_get_error(s->yajl, 0, NULL, 0);
+    if (msg) {
+        m = (const char *)msg;
+        if (strncmp(m, "parse error: ", 13) == 0)
+            m += 13;
+        else if (strncmp(m, "lexical error: ", 15) == 0)
+            m += 15;
+        snprintf(what, sizeof what, "%s", m);
+        what[strcspn(what, "\n")] = '\0';
+        yajl_free_error(s->yajl, msg);
+    }
+    return syntax_fail(s, what);
+}
+
+vc_status vc_catalog_stream_feed(vc_catalog_stream *s, const char *buf, size_t len)
+{
+    if (!s || (!buf && len))
+        return vc_fail(VC_EINVAL, "catalog stream: no stream or no bytes");
+    if (s->rc != VC_OK)
+        return stream_again(s);
+    if (s->finished)
+        return vc_fail(VC_ESTATE, "%s: fed after the end", s->origin);
+    if (len > VC_CATALOG_MAX_BYTES - s->fed)
+        return stream_stop(s, vc_fail(VC_ETOOBIG, "%s: more than the limit of %u bytes",
+                                      s->origin, (unsigned)VC_CATALOG_MAX_BYTES));
+    while (len) {
+        size_t n = len < STREAM_PIECE ? len : STREAM_PIECE;
+        yajl_status st;
+
+        s->piece = buf;
+        s->piece_len = n;
+        st = yajl_parse(s->yajl, (const unsigned char *)buf, n);
+        if (st != yajl_status_ok)
+            return yajl_fail(s, st);
+        count_lines_to(s, s->fed + n);
+        s->fed += n;
+        s->piece = NULL;
+        buf += n;
+        len -= n;
+        /* A token that spans pieces is buffered by yajl until it ends: its
+         * length is what lies past the latest token. */
+        if (s->fed - s->last_token > VC_CATALOG_MAX_TOKEN)
+            return stream_stop(s, vc_fail(VC_ETOOBIG,
+                                          "%s: near byte %zu: a JSON value longer than %u bytes",
+                                          s->origin, s->last_token,
+                                          (unsigned)VC_CATALOG_MAX_TOKEN));
+    }
+    return VC_OK;
+}
+
+vc_status vc_catalog_stream_finish(vc_catalog_stream *s)
+{
+    yajl_status st;
+
+    if (!s)
+        return vc_fail(VC_EINVAL, "catalog stream: no stream");
+    if (s->rc != VC_OK)
+        return stream_again(s);
+    if (s->finished)
+        return VC_OK;
+    if (!s->fed)
+        return stream_stop(s, vc_fail(VC_EPARSE, "%s: empty, expected a JSON object", s->origin));
+    s->piece = NULL;
+    st = yajl_complete_parse(s->yajl);
+    if (st != yajl_status_ok)
+        return yajl_fail(s, st);
+    s->finished = 1;
+    return VC_OK;
+}
+
+vc_status vc_catalog_load_each(const char *path, vc_product_fn fn, void *ctx)
+{
+    vc_catalog_stream *s = NULL;
+    struct stat sb;
+    char *buf = NULL;
+    FILE *f;
+    vc_status rc;
+
+    if (!path)
+        return vc_fail(VC_EINVAL, "catalog: no path");
+    if (!(f = fopen(path, "rb")))
+        return vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+    /* refused unread when the size alone says so */
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uintmax_t)sb.st_size > VC_CATALOG_MAX_BYTES) {
+        rc = vc_fail(VC_ETOOBIG, "%s: larger than the limit of %u bytes", path,
+                     (unsigned)VC_CATALOG_MAX_BYTES);
+        goto out_close;
+    }
+    if ((rc = vc_catalog_stream_new(path, fn, ctx, &s)) != VC_OK)
+        goto out_close;
+    if (!(buf = malloc(STREAM_PIECE))) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", path);
+        goto out_free_stream;
+    }
+    for (;;) {
+        size_t got = fread(buf, 1, STREAM_PIECE, f);
+        if (got && (rc = vc_catalog_stream_feed(s, buf, got)) != VC_OK)
+            goto out_free_stream;
+        if (got < STREAM_PIECE)
+            break;
+    }
+    if (ferror(f)) {
+        rc = vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+        goto out_free_stream;
+    }
+    rc = vc_catalog_stream_finish(s);
+out_free_stream:
+    free(buf);
+    vc_catalog_stream_free(s);
+out_close:
+    fclose(f);
     return rc;
+}
+
+void vc_catalog_stream_limit_products(vc_catalog_stream *s, size_t n)
+{
+    s->max_products = n;
+}
+
+/* ---- whole catalogs, built on the stream ---- */
+
+typedef struct {
+    vc_catalog *c;
+    size_t cap;
+} catalog_builder;
+
+static vc_status keep_product(void *ctx, const vc_product *p)
+{
+    catalog_builder *b = ctx;
+    vc_catalog *c = b->c;
+
+    if (c->n_products == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 64;
+        vc_product *np = realloc(c->products, ncap * sizeof *np);
+        if (!np)
+            return vc_fail(VC_ENOMEM, "catalog: out of memory for %zu products", ncap);
+        c->products = np;
+        b->cap = ncap;
+    }
+    if (vc_product_copy(&c->products[c->n_products], p) != VC_OK)
+        return VC_ENOMEM;
+    c->n_products++;
+    return VC_OK;
+}
+
+static vc_status builder_start(catalog_builder *b, const char *origin)
+{
+    b->cap = 0;
+    b->c = calloc(1, sizeof *b->c);
+    return b->c ? VC_OK : vc_fail(VC_ENOMEM, "%s: out of memory", origin);
 }
 
 vc_status vc_catalog_parse(const char *json, size_t len, const char *origin, vc_catalog **out)
 {
-    const char *end = NULL;
-    cJSON *root;
+    catalog_builder b;
+    vc_catalog_stream *s = NULL;
     vc_status rc;
 
     *out = NULL;
@@ -430,31 +1112,55 @@ vc_status vc_catalog_parse(const char *json, size_t len, const char *origin, vc_
     if (len > VC_CATALOG_MAX_BYTES)
         return vc_fail(VC_ETOOBIG, "%s: %zu bytes, more than the limit of %u", origin, len,
                        (unsigned)VC_CATALOG_MAX_BYTES);
-    /* cJSON knows no line numbers; the byte offset of the error is exact. */
-    root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if (!root) {
-        size_t at = (end && end >= json && end <= json + len) ? (size_t)(end - json) : 0;
-        if (!len)
-            return vc_fail(VC_EPARSE, "%s: empty, expected a JSON object", origin);
-        return vc_fail(VC_EPARSE, "%s: invalid JSON near byte %zu", origin, at);
-    }
-    rc = vc_catalog_from_json(root, origin, out);
-    cJSON_Delete(root);
+    if ((rc = builder_start(&b, origin)) != VC_OK)
+        return rc;
+    if ((rc = vc_catalog_stream_new(origin, keep_product, &b, &s)) != VC_OK)
+        goto out_free_catalog;
+    rc = vc_catalog_stream_feed(s, json, len);
+    if (rc == VC_OK)
+        rc = vc_catalog_stream_finish(s);
+    vc_catalog_stream_free(s);
+    if (rc != VC_OK)
+        goto out_free_catalog;
+    *out = b.c;
+    return VC_OK;
+out_free_catalog:
+    vc_catalog_free(b.c);
     return rc;
 }
 
 vc_status vc_catalog_load(const char *path, vc_catalog **out)
 {
-    char *text = NULL;
-    size_t len = 0;
+    catalog_builder b;
     vc_status rc;
 
     *out = NULL;
-    rc = vc_read_file(path, VC_CATALOG_MAX_BYTES, &text, &len);
-    if (rc != VC_OK)
+    if ((rc = builder_start(&b, path ? path : "catalog")) != VC_OK)
         return rc;
-    rc = vc_catalog_parse(text, len, path, out);
-    free(text);
+    rc = vc_catalog_load_each(path, keep_product, &b);
+    if (rc != VC_OK) {
+        vc_catalog_free(b.c);
+        return rc;
+    }
+    *out = b.c;
+    return VC_OK;
+}
+
+/* The seed's catalog member, already a cJSON tree: printed back to text and
+ * parsed like a file, so that there is one validator. A small document. */
+vc_status vc_catalog_from_json(const cJSON *root, const char *origin, vc_catalog **out)
+{
+    char *text;
+    vc_status rc;
+
+    *out = NULL;
+    if (!root)
+        return vc_fail(VC_EPARSE, "%s: must be a JSON object with a \"products\" array", origin);
+    text = cJSON_PrintUnformatted(root);
+    if (!text)
+        return vc_fail(VC_ENOMEM, "%s: out of memory", origin);
+    rc = vc_catalog_parse(text, strlen(text), origin, out);
+    cJSON_free(text);
     return rc;
 }
 

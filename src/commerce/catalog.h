@@ -6,7 +6,12 @@
  *
  * Parsing is all or nothing: the first bad product fails the whole catalog
  * with VC_EPARSE and a detail naming the product (index and sku) and the
- * field, so that a store is never half-imported. */
+ * field, so that a store is never half-imported.
+ *
+ * Catalogs are parsed as a stream (yajl): products are handed over one at a
+ * time as their closing brace arrives, so a catalog need never be held
+ * whole. Memory is bounded by one product, the longest JSON token and the
+ * set of SKUs seen (for duplicates), not by the file. */
 #ifndef VC_CATALOG_H
 #define VC_CATALOG_H
 
@@ -17,6 +22,9 @@
 #define VC_CATALOG_MAX_BYTES (256u << 20) /* a catalog file */
 #define VC_CATALOG_MAX_PRODUCTS 1000000
 #define VC_CATALOG_MAX_FIELD 512 /* bytes of one string field */
+/* Bytes of one JSON string or number (even in a member voxcart ignores),
+ * and so of what the parser buffers when a token spans two chunks. */
+#define VC_CATALOG_MAX_TOKEN (1u << 20)
 
 typedef struct {
     char *key;   /* "color", "waterproof" */
@@ -40,6 +48,36 @@ typedef struct {
     vc_product *products;
     size_t n_products;
 } vc_catalog;
+
+/* Receives one product. p and every string it points to are valid only
+ * during the call. Any status other than VC_OK stops the walk (or the
+ * parse) and is returned by it. */
+typedef vc_status (*vc_product_fn)(void *ctx, const vc_product *p);
+
+/* A catalog parser fed in chunks of any size (a file read piece by piece, an
+ * HTTP body as it arrives). Each product is validated when its object
+ * closes and handed to fn; an error (bad JSON, a bad product, a limit, or
+ * fn's own failure) stops the stream for good: every later call returns the
+ * same status and detail. Products handed over before an error were valid,
+ * but the catalog as a whole is not: a consumer that writes (a store import)
+ * must undo them. The details name origin ("catalog.json") and the product,
+ * as vc_catalog_parse's do; JSON syntax errors name the byte offset (from
+ * 0), line and column (from 1). Never blocks. */
+typedef struct vc_catalog_stream vc_catalog_stream;
+
+VC_MUST_CHECK vc_status vc_catalog_stream_new(const char *origin, vc_product_fn fn, void *ctx,
+                                              vc_catalog_stream **out);
+/* Parses the next len bytes; a chunk may end anywhere, inside a token too.
+ * More than VC_CATALOG_MAX_BYTES in all fails with VC_ETOOBIG. */
+VC_MUST_CHECK vc_status vc_catalog_stream_feed(vc_catalog_stream *s, const char *buf, size_t len);
+/* The input is complete: VC_OK only when it was one whole, valid catalog
+ * and every product was accepted by fn. */
+VC_MUST_CHECK vc_status vc_catalog_stream_finish(vc_catalog_stream *s);
+void vc_catalog_stream_free(vc_catalog_stream *s);
+
+/* Streams the catalog file at path through fn, 64 KiB at a time; errors name
+ * the path. VC_EIO when it cannot be read. */
+VC_MUST_CHECK vc_status vc_catalog_load_each(const char *path, vc_product_fn fn, void *ctx);
 
 /* Parses a catalog from JSON text (len bytes; need not be NUL-terminated).
  * origin names the source in error details ("catalog.json"). */

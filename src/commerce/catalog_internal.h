@@ -14,8 +14,13 @@
 #define VC_CATALOG_MAX_ATTRIBUTES 64
 
 /* Parses an already parsed {"products":[…]} object; origin prefixes every
- * error detail ("demo.json: catalog"). */
+ * error detail ("demo.json: catalog"). Prints it back and streams the text,
+ * so that one validator judges every catalog: for small documents only. */
 vc_status vc_catalog_from_json(const cJSON *root, const char *origin, vc_catalog **out);
+
+/* Lowers the stream's product limit (VC_CATALOG_MAX_PRODUCTS), so that a
+ * test can reach it without a million products. */
+void vc_catalog_stream_limit_products(vc_catalog_stream *s, size_t n);
 
 /* Writes text as lower-case words separated by single spaces into out (cap
  * bytes, always NUL-terminated; words that do not fit are dropped whole):

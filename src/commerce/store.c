@@ -477,79 +477,111 @@ static vc_status search_text_of(const vc_product *p, char **out)
     return *out ? VC_OK : vc_fail(VC_ENOMEM, "indexing product: out of memory");
 }
 
-static vc_status import_locked(vc_store *s, const vc_catalog *c)
-{
-    static const char *what = "importing the catalog";
-    sqlite3_stmt *ins_product = NULL, *ins_alias = NULL, *ins_attr = NULL;
-    vc_status rc;
-    int src;
+/* Writes a catalog product by product into the caller's transaction: the
+ * old catalog is deleted first, so a failure anywhere must roll back. */
+typedef struct {
+    vc_store *s;
+    sqlite3_stmt *ins_product, *ins_alias, *ins_attr;
+    size_t position; /* products written */
+} catalog_writer;
 
+static const char *const import_what = "importing the catalog";
+
+static void writer_close(catalog_writer *w)
+{
+    sqlite3_finalize(w->ins_product);
+    sqlite3_finalize(w->ins_alias);
+    sqlite3_finalize(w->ins_attr);
+    w->ins_product = w->ins_alias = w->ins_attr = NULL;
+}
+
+static vc_status writer_open(vc_store *s, catalog_writer *w)
+{
+    vc_status rc;
+
+    memset(w, 0, sizeof *w);
+    w->s = s;
     if ((rc = exec(s, "DELETE FROM product_attributes; DELETE FROM product_aliases;"
                       "DELETE FROM products",
-                   what)) != VC_OK)
+                   import_what)) != VC_OK)
         return rc;
     if ((rc = prepare(s,
                       "INSERT INTO products(sku, name, price, currency, category, stock, position,"
                       " search_text) VALUES(?,?,?,?,?,?,?,?)",
-                      &ins_product, what)) != VC_OK ||
+                      &w->ins_product, import_what)) != VC_OK ||
         (rc = prepare(s, "INSERT INTO product_aliases(sku, position, alias) VALUES(?,?,?)",
-                      &ins_alias, what)) != VC_OK ||
+                      &w->ins_alias, import_what)) != VC_OK ||
         (rc = prepare(s,
                       "INSERT INTO product_attributes(sku, position, key, value) VALUES(?,?,?,?)",
-                      &ins_attr, what)) != VC_OK)
-        goto out_finalize;
-    for (size_t i = 0; i < c->n_products; i++) {
-        const vc_product *p = &c->products[i];
-        char *search = NULL;
+                      &w->ins_attr, import_what)) != VC_OK)
+        writer_close(w);
+    return rc;
+}
 
-        if ((rc = search_text_of(p, &search)) != VC_OK)
-            goto out_finalize;
-        sqlite3_bind_text(ins_product, 1, p->sku, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_product, 2, p->name, -1, SQLITE_STATIC);
-        sqlite3_bind_double(ins_product, 3, p->price);
-        sqlite3_bind_text(ins_product, 4, p->currency, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins_product, 5, p->category, -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins_product, 6, p->stock);
-        sqlite3_bind_int64(ins_product, 7, (sqlite3_int64)i);
-        sqlite3_bind_text(ins_product, 8, search, -1, SQLITE_STATIC);
-        src = sqlite3_step(ins_product);
-        sqlite3_reset(ins_product);
-        free(search);
+/* A vc_product_fn: writes p as the next product. */
+static vc_status writer_put(void *ctx, const vc_product *p)
+{
+    catalog_writer *w = ctx;
+    vc_store *s = w->s;
+    size_t i = w->position;
+    char *search = NULL;
+    vc_status rc;
+    int src;
+
+    if ((rc = search_text_of(p, &search)) != VC_OK)
+        return rc;
+    sqlite3_bind_text(w->ins_product, 1, p->sku, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->ins_product, 2, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_double(w->ins_product, 3, p->price);
+    sqlite3_bind_text(w->ins_product, 4, p->currency, -1, SQLITE_STATIC);
+    sqlite3_bind_text(w->ins_product, 5, p->category, -1, SQLITE_STATIC);
+    sqlite3_bind_int(w->ins_product, 6, p->stock);
+    sqlite3_bind_int64(w->ins_product, 7, (sqlite3_int64)i);
+    sqlite3_bind_text(w->ins_product, 8, search, -1, SQLITE_STATIC);
+    src = sqlite3_step(w->ins_product);
+    sqlite3_reset(w->ins_product);
+    free(search);
+    if (src != SQLITE_DONE)
+        goto out_product_failed;
+    for (size_t j = 0; j < p->n_aliases; j++) {
+        sqlite3_bind_text(w->ins_alias, 1, p->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(w->ins_alias, 2, (sqlite3_int64)j);
+        sqlite3_bind_text(w->ins_alias, 3, p->aliases[j], -1, SQLITE_STATIC);
+        src = sqlite3_step(w->ins_alias);
+        sqlite3_reset(w->ins_alias);
         if (src != SQLITE_DONE)
             goto out_product_failed;
-        for (size_t j = 0; j < p->n_aliases; j++) {
-            sqlite3_bind_text(ins_alias, 1, p->sku, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_alias, 2, (sqlite3_int64)j);
-            sqlite3_bind_text(ins_alias, 3, p->aliases[j], -1, SQLITE_STATIC);
-            src = sqlite3_step(ins_alias);
-            sqlite3_reset(ins_alias);
-            if (src != SQLITE_DONE)
-                goto out_product_failed;
-        }
-        for (size_t j = 0; j < p->n_attributes; j++) {
-            sqlite3_bind_text(ins_attr, 1, p->sku, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins_attr, 2, (sqlite3_int64)j);
-            sqlite3_bind_text(ins_attr, 3, p->attributes[j].key, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins_attr, 4, p->attributes[j].value, -1, SQLITE_STATIC);
-            src = sqlite3_step(ins_attr);
-            sqlite3_reset(ins_attr);
-            if (src != SQLITE_DONE)
-                goto out_product_failed;
-        }
-        continue;
-    out_product_failed:
-        if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
-            rc = vc_fail(VC_EINVAL, "%s: catalog product %zu (sku \"%s\"): duplicate sku or key",
-                         s->path, i + 1, p->sku ? p->sku : "");
-        else
-            rc = vc_fail(status_of(src), "%s: catalog product %zu (sku \"%s\"): %s", s->path,
-                         i + 1, p->sku ? p->sku : "", sqlite3_errmsg(s->db));
-        goto out_finalize;
     }
-out_finalize:
-    sqlite3_finalize(ins_product);
-    sqlite3_finalize(ins_alias);
-    sqlite3_finalize(ins_attr);
+    for (size_t j = 0; j < p->n_attributes; j++) {
+        sqlite3_bind_text(w->ins_attr, 1, p->sku, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(w->ins_attr, 2, (sqlite3_int64)j);
+        sqlite3_bind_text(w->ins_attr, 3, p->attributes[j].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w->ins_attr, 4, p->attributes[j].value, -1, SQLITE_STATIC);
+        src = sqlite3_step(w->ins_attr);
+        sqlite3_reset(w->ins_attr);
+        if (src != SQLITE_DONE)
+            goto out_product_failed;
+    }
+    w->position++;
+    return VC_OK;
+out_product_failed:
+    if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
+        return vc_fail(VC_EINVAL, "%s: catalog product %zu (sku \"%s\"): duplicate sku or key",
+                       s->path, i + 1, p->sku ? p->sku : "");
+    return vc_fail(status_of(src), "%s: catalog product %zu (sku \"%s\"): %s", s->path, i + 1,
+                   p->sku ? p->sku : "", sqlite3_errmsg(s->db));
+}
+
+static vc_status import_locked(vc_store *s, const vc_catalog *c)
+{
+    catalog_writer w;
+    vc_status rc;
+
+    if ((rc = writer_open(s, &w)) != VC_OK)
+        return rc;
+    for (size_t i = 0; i < c->n_products && rc == VC_OK; i++)
+        rc = writer_put(&w, &c->products[i]);
+    writer_close(&w);
     return rc;
 }
 
@@ -559,10 +591,29 @@ vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c)
 
     if (!s || !c)
         return vc_fail(VC_EINVAL, "import catalog: no store or catalog");
-    if ((rc = tx_begin(s, "importing the catalog")) != VC_OK)
+    if ((rc = tx_begin(s, import_what)) != VC_OK)
         return rc;
     rc = import_locked(s, c);
-    return tx_end(s, rc, "importing the catalog");
+    return tx_end(s, rc, import_what);
+}
+
+/* The file is parsed while it is written: a bad product late in the file is
+ * found after the earlier ones are in, and the rollback takes them out. The
+ * write lock is held while parsing; an import is rare and quick. */
+vc_status vc_store_import_catalog_file(vc_store *s, const char *path)
+{
+    catalog_writer w;
+    vc_status rc;
+
+    if (!s || !path)
+        return vc_fail(VC_EINVAL, "import catalog: no store or path");
+    if ((rc = tx_begin(s, import_what)) != VC_OK)
+        return rc;
+    if ((rc = writer_open(s, &w)) == VC_OK) {
+        rc = vc_catalog_load_each(path, writer_put, &w);
+        writer_close(&w);
+    }
+    return tx_end(s, rc, import_what);
 }
 
 #define PRODUCT_COLUMNS "sku, name, price, currency, category, stock"

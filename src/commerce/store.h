@@ -20,16 +20,17 @@ void vc_store_close(vc_store *s);
 
 /* Replaces the whole catalog with c in one transaction. */
 VC_MUST_CHECK vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c);
+/* Replaces the whole catalog with the catalog file at path, parsed as a
+ * stream and written product by product inside one transaction, so that
+ * memory does not grow with the file. Any error (unreadable file, bad JSON,
+ * a bad product, a database failure) rolls back: the old catalog stays as
+ * it was. Errors name the file and the product as vc_catalog_load does. */
+VC_MUST_CHECK vc_status vc_store_import_catalog_file(vc_store *s, const char *path);
 /* Reads the whole catalog back (for building the understander's lists). */
 VC_MUST_CHECK vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out);
 
-/* Receives one product of vc_store_each_product. p and every string it
- * points to are valid only during the call. Any status other than VC_OK
- * stops the walk and is returned by it. */
-typedef vc_status (*vc_product_fn)(void *ctx, const vc_product *p);
-
-/* Hands every product, with its aliases and attributes in catalog order, to
- * fn in SKU order (byte order), from one read transaction, so that the
+/* Hands every product (vc_product_fn, in catalog.h), with its aliases and
+ * attributes in catalog order, to fn in SKU order (byte order), from one read transaction, so that the
  * catalog can be turned into the understander's lists without ever being
  * held whole: memory does not grow with the catalog. fn may read the store
  * but must not write to it. A product with more aliases or attributes than

@@ -196,28 +196,6 @@ static void too_many_aliases_is_too_big(void **state)
     assert_non_null(strstr(vc_error_detail(), "product 1 (sku \"A-1\"): more than 64 aliases"));
 }
 
-static void more_products_than_limit_is_too_big(void **state)
-{
-    (void)state;
-    /* the count is checked before any product is looked at, so bare numbers do */
-    size_t n = (size_t)VC_CATALOG_MAX_PRODUCTS + 1;
-    size_t len = strlen("{\"products\":[]}") + 2 * n;
-    char *json = malloc(len + 1), *p = json;
-    vc_catalog *c = NULL;
-
-    assert_non_null(json);
-    p += sprintf(p, "{\"products\":[");
-    for (size_t i = 0; i < n; i++) {
-        *p++ = '0';
-        *p++ = i + 1 < n ? ',' : ']';
-    }
-    p += sprintf(p, "}");
-    assert_int_equal(vc_catalog_parse(json, (size_t)(p - json), "big.json", &c), VC_ETOOBIG);
-    assert_non_null(strstr(vc_error_detail(), "big.json: 1000001 products, more than the limit of 1000000"));
-    assert_null(c);
-    free(json);
-}
-
 static void text_larger_than_limit_is_refused_unread(void **state)
 {
     (void)state;
@@ -453,7 +431,6 @@ int main(void)
         cmocka_unit_test(text_need_not_be_nul_terminated),
         cmocka_unit_test(field_longer_than_limit_is_too_big),
         cmocka_unit_test(too_many_aliases_is_too_big),
-        cmocka_unit_test(more_products_than_limit_is_too_big),
         cmocka_unit_test(text_larger_than_limit_is_refused_unread),
         cmocka_unit_test(load_reads_a_file_and_names_it_in_errors),
         cmocka_unit_test(phrases_include_names_aliases_and_derived_short_names),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commerce/store.h"
+#include "../test_util.h"
 
 #define DEMO_SEED VC_TEST_SOURCE_DIR "/models/store/demo.json"
 
@@ -144,6 +145,90 @@ static void failing_import_leaves_the_first_catalog_intact(void **state)
     assert_int_equal(stock_of(s, "HH-0040"), 9);
     vc_catalog_free(c);
     vc_store_close(s);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static void catalog_file_import_streams_in_and_replaces_the_catalog(void **state)
+{
+    (void)state;
+    vc_test_dir *d = vc_test_dir_new("vc-store-import", "catalog.json");
+    vc_store *s = open_memory_with_catalog();
+    vc_product p;
+    size_t n;
+
+    assert_non_null(d);
+    write_text(d->path,
+               "{\"products\":[{\"sku\":\"NEW-1\",\"name\":\"Oat Milk\",\"aliases\":[\"oat milk\"],"
+               "\"price\":2.5,\"currency\":\"USD\",\"category\":\"grocery\","
+               "\"attributes\":{\"unit\":\"carton\"},\"stock\":4}]}");
+    must(vc_store_import_catalog_file(s, d->path));
+    must(vc_store_product_count(s, &n));
+    assert_int_equal(n, 1);
+    must(vc_store_product(s, "NEW-1", &p));
+    assert_string_equal(p.aliases[0], "oat milk");
+    assert_string_equal(p.attributes[0].value, "carton");
+    vc_product_clear(&p);
+    assert_int_equal(vc_store_product(s, "HH-0012", &p), VC_ENOTFOUND);
+    vc_store_close(s);
+    vc_test_remove_tree(d->dir);
+    free(d);
+}
+
+static void catalog_file_with_a_bad_last_product_rolls_back_whole(void **state)
+{
+    (void)state;
+    vc_test_dir *d = vc_test_dir_new("vc-store-import", "catalog.json");
+    vc_store *s = open_memory_with_catalog();
+    char *text = malloc(1 << 20), *w = text;
+    vc_product p;
+    size_t n;
+
+    assert_non_null(d);
+    assert_non_null(text);
+    /* many good products, written before the bad one is reached (and some
+     * of them with SKUs of the old catalog), then a bad price at the end */
+    w += sprintf(w, "{\"products\":[");
+    for (int i = 0; i < 3000; i++)
+        w += sprintf(w, "{\"sku\":\"%s%04d\",\"name\":\"Thing %d\",\"price\":0.5,"
+                        "\"currency\":\"USD\",\"category\":\"c\",\"stock\":1},",
+                     i == 0 ? "HH-" : "X-", i == 0 ? 12 : i, i);
+    w += sprintf(w, "{\"sku\":\"LAST\",\"name\":\"x\",\"price\":\"free\",\"currency\":\"USD\","
+                    "\"category\":\"c\",\"stock\":1}]}");
+    write_text(d->path, text);
+    assert_int_equal(vc_store_import_catalog_file(s, d->path), VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), d->path));
+    assert_non_null(strstr(vc_error_detail(),
+                           "product 3001 (sku \"LAST\"): price must be a non-negative number"));
+    /* the old catalog, as it was */
+    must(vc_store_product_count(s, &n));
+    assert_int_equal(n, 8);
+    must(vc_store_product(s, "HH-0012", &p));
+    assert_true(p.price == 3.49);
+    assert_string_equal(p.aliases[0], "coffee filters");
+    vc_product_clear(&p);
+    must(vc_store_product(s, "AP-0002", &p));
+    assert_true(p.price == 399);
+    vc_product_clear(&p);
+    assert_int_equal(vc_store_product(s, "X-0001", &p), VC_ENOTFOUND);
+    /* and a broken or missing file changes nothing either */
+    write_text(d->path, "{\"products\":[{\"sku\":\"A\"");
+    assert_int_equal(vc_store_import_catalog_file(s, d->path), VC_EPARSE);
+    unlink(d->path);
+    assert_int_equal(vc_store_import_catalog_file(s, d->path), VC_EIO);
+    must(vc_store_product_count(s, &n));
+    assert_int_equal(n, 8);
+    assert_int_equal(stock_of(s, "HH-0040"), 9);
+    vc_store_close(s);
+    free(text);
+    vc_test_remove_tree(d->dir);
+    free(d);
 }
 
 /* Aliases and attributes are read in walks over all products at once: each
@@ -699,6 +784,8 @@ int main(void)
         cmocka_unit_test(imported_catalog_reads_back_whole),
         cmocka_unit_test(import_replaces_the_previous_catalog),
         cmocka_unit_test(failing_import_leaves_the_first_catalog_intact),
+        cmocka_unit_test(catalog_file_import_streams_in_and_replaces_the_catalog),
+        cmocka_unit_test(catalog_file_with_a_bad_last_product_rolls_back_whole),
         cmocka_unit_test(aliases_and_attributes_stay_with_their_product_in_order),
         cmocka_unit_test(lookups_that_find_nothing_name_what_was_asked),
         cmocka_unit_test(search_tolerates_plurals_both_ways),
