@@ -1,5 +1,6 @@
 #include "assistant/assistant.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,23 @@ struct vc_assistant {
     char customer_id[64];
     char pin[8];
 };
+
+/* Formats a path into out; a path that does not fit is an error naming
+ * what it was for and how it starts, never a silently shorter path. */
+static vc_status VC_PRINTF(4, 5) format_path(char *out, size_t cap, const char *what,
+                                             const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        return vc_fail(VC_EINVAL, "%s path too long (%d bytes, limit %zu): %.60s...", what, n,
+                       cap - 1, out);
+    return VC_OK;
+}
 
 static int is_dir(const char *path)
 {
@@ -62,26 +80,19 @@ static vc_status default_store_path(const vc_config *cfg, const char *domain, ch
     const char *xdg = getenv("XDG_STATE_HOME");
     char dir[512];
     vc_status rc;
-    int n;
 
     if (cfg->state_dir[0])
-        n = snprintf(dir, sizeof dir, "%s", cfg->state_dir);
+        rc = format_path(dir, sizeof dir, "state directory", "%s", cfg->state_dir);
     else if (xdg && *xdg)
-        n = snprintf(dir, sizeof dir, "%s/voxcart", xdg);
+        rc = format_path(dir, sizeof dir, "state directory", "%s/voxcart", xdg);
     else if (home && *home)
-        n = snprintf(dir, sizeof dir, "%s/.local/state/voxcart", home);
+        rc = format_path(dir, sizeof dir, "state directory", "%s/.local/state/voxcart", home);
     else
         return vc_fail(VC_EINVAL, "no state directory: set [device] state_dir in the config");
-    if (n < 0 || (size_t)n >= sizeof dir)
-        return vc_fail(VC_EINVAL, "state directory path too long");
-    rc = vc_mkdirs(dir);
-    if (rc != VC_OK)
+    if (rc != VC_OK || (rc = vc_mkdirs(dir)) != VC_OK)
         return rc;
     /* One store per shop type: a cafe's menu is not a home-goods catalog. */
-    n = snprintf(out, cap, "%s/%s.db", dir, domain);
-    if (n < 0 || (size_t)n >= cap)
-        return vc_fail(VC_EINVAL, "state directory path too long");
-    return VC_OK;
+    return format_path(out, cap, "store", "%s/%s.db", dir, domain);
 }
 
 /* Opens the store the options name and makes sure it has a catalog: the
@@ -91,24 +102,22 @@ static vc_status open_store(const vc_assistant_options *opt, const vc_pack *pack
                             const char *domain, vc_store **out)
 {
     char path[640], seed[640];
-    vc_catalog *catalog = NULL;
     vc_store *store = NULL;
     size_t count = 0;
     vc_status rc;
 
     if (opt->catalog_path) {
-        rc = vc_catalog_load(opt->catalog_path, &catalog);
-        if (rc != VC_OK)
-            return rc;
+        /* streamed into the store: the file is never held whole */
         rc = vc_store_open(":memory:", &store);
         if (rc == VC_OK)
-            rc = vc_store_import_catalog(store, catalog);
-        vc_catalog_free(catalog);
+            rc = vc_store_import_catalog_file(store, opt->catalog_path);
         goto out;
     }
     if (opt->store_path)
-        snprintf(path, sizeof path, "%s", opt->store_path);
-    else if ((rc = default_store_path(opt->config, domain, path, sizeof path)) != VC_OK)
+        rc = format_path(path, sizeof path, "store", "%s", opt->store_path);
+    else
+        rc = default_store_path(opt->config, domain, path, sizeof path);
+    if (rc != VC_OK)
         return rc;
     rc = vc_store_open(path, &store);
     if (rc != VC_OK)
@@ -121,7 +130,9 @@ static vc_status open_store(const vc_assistant_options *opt, const vc_pack *pack
                          vc_pack_name(pack));
             goto out;
         }
-        snprintf(seed, sizeof seed, "%s/%s", vc_models_dir(), name);
+        if ((rc = format_path(seed, sizeof seed, "store seed", "%s/%s", vc_models_dir(),
+                              name)) != VC_OK)
+            goto out;
         vc_log_info("new store %s: loading the demo store from %s", path, seed);
         rc = vc_store_seed(store, seed);
     }
@@ -222,7 +233,9 @@ vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out)
     a = calloc(1, sizeof *a);
     if (!a)
         return vc_fail(VC_ENOMEM, "out of memory");
-    snprintf(dir, sizeof dir, "%s/domains/%s", vc_models_dir(), domain);
+    if ((rc = format_path(dir, sizeof dir, "domain pack", "%s/domains/%s", vc_models_dir(),
+                          domain)) != VC_OK)
+        goto out_free;
     if (!is_dir(dir)) {
         rc = vc_fail(VC_ENOTFOUND, "unknown domain '%s' (no pack at %s)", domain, dir);
         goto out_free;

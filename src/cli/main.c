@@ -1,4 +1,5 @@
 /* voxcart: the command-line front of the assistant. */
+#include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "assistant/assistant.h"
 #include "build_config.h"
 #include "core/fsutil.h"
+#include "core/utf8.h"
 #include "speech/synthesiser.h"
 
 #define TEXT_FILE_MAX_BYTES (16u << 20)
@@ -140,15 +142,95 @@ static void print_understanding(const vc_understanding *u, int json)
     printf("  <- \"%s\"\n", u->text ? u->text : "");
 }
 
-static int understand_one(vc_understander *und, const char *text, int json)
+/* One input that could not be understood at all: a line on stderr, and in
+ * JSON mode its object of the output contract (intent null) with an "error",
+ * so that a reader still gets one object per input. file names an audio
+ * input; NULL for text. */
+static void print_input_error(int json, const char *file, const char *where, const char *why)
+{
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        char *line = NULL;
+        /* cJSON escapes quotes and control characters a file name may hold. */
+        if (o && (!file || cJSON_AddStringToObject(o, "file", file)) &&
+            cJSON_AddNullToObject(o, "text") && cJSON_AddNullToObject(o, "intent") &&
+            cJSON_AddNumberToObject(o, "confidence", 0) && cJSON_AddArrayToObject(o, "slots") &&
+            cJSON_AddStringToObject(o, "error", why))
+            line = cJSON_PrintUnformatted(o);
+        if (line)
+            puts(line);
+        free(line);
+        cJSON_Delete(o);
+    }
+    if (file && !json)
+        printf("%s: %s\n", file, why);
+    else if (!file)
+        fprintf(stderr, "voxcart: understand: %s: %s\n", where, why);
+}
+
+/* where names the input in errors ("--text 2", "notes.txt:7"). The
+ * understander rejects over-long text as it should; here the person who
+ * typed it is told why instead of seeing a bare rejection. */
+static int understand_one(vc_understander *und, const char *text, int json, const char *where)
 {
     vc_understanding u = {0};
+    size_t len = strlen(text);
+    char why[128];
 
+    if (len > VC_UTTERANCE_MAX_BYTES) {
+        snprintf(why, sizeof why, "%zu bytes, longer than the limit of %d bytes", len,
+                 VC_UTTERANCE_MAX_BYTES);
+        print_input_error(json, NULL, where, why);
+        return 1;
+    }
+    if (!vc_utf8_valid(text, len)) {
+        print_input_error(json, NULL, where, "not UTF-8 text");
+        return 1;
+    }
     if (vc_understand(und, text, &u) != VC_OK)
         return fail("understand");
     print_understanding(&u, json);
     vc_understanding_clear(&u);
     return 0;
+}
+
+/* Each non-blank line of path is one input. A file that is not text (a NUL
+ * byte) or holds no sentence at all is an error, not a silent success. */
+static int understand_text_file(vc_understander *und, const char *path, int json)
+{
+    char *buf = NULL, where[64];
+    size_t len = 0, sentences = 0;
+    int failed = 0, lineno = 0;
+
+    if (vc_read_file(path, TEXT_FILE_MAX_BYTES, &buf, &len) != VC_OK)
+        return fail("understand");
+    if (strlen(buf) != len) {
+        fprintf(stderr, "voxcart: understand: %s: contains a NUL byte (not a text file?)\n", path);
+        free(buf);
+        return 1;
+    }
+    for (char *line = buf, *next; line; line = next) {
+        size_t n;
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (line[strspn(line, " \t")] == '\0')
+            continue;
+        sentences++;
+        snprintf(where, sizeof where, "%.40s:%d", path, lineno);
+        failed |= understand_one(und, line, json, where);
+    }
+    if (sentences == 0) {
+        fprintf(stderr, "voxcart: understand: %s: no sentences (the file is empty or blank)\n",
+                path);
+        failed = 1;
+    }
+    free(buf);
+    return failed;
 }
 
 static int is_audio_path(const char *arg)
@@ -169,6 +251,7 @@ static int cmd_understand(const options *o, int argc, char **argv)
     vc_assistant *a = NULL;
     vc_understander *und;
     vc_config cfg;
+    char where[32];
     int failed = 0;
 
     if (o->n_texts == 0 && !o->text_file && argc == 0) {
@@ -179,35 +262,18 @@ static int cmd_understand(const options *o, int argc, char **argv)
         return fail("understand");
     und = vc_assistant_understander(a);
 
-    for (size_t i = 0; i < o->n_texts; i++)
-        failed |= understand_one(und, o->texts[i], o->json);
-    if (o->text_file) {
-        char *buf = NULL, *line, *save = NULL;
-        if (vc_read_file(o->text_file, TEXT_FILE_MAX_BYTES, &buf, NULL) != VC_OK) {
-            failed |= fail("understand");
-        } else {
-            for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                size_t n = strlen(line);
-                if (n && line[n - 1] == '\r')
-                    line[n - 1] = '\0';
-                if (line[strspn(line, " \t")] == '\0')
-                    continue;
-                failed |= understand_one(und, line, o->json);
-            }
-        }
-        free(buf);
+    for (size_t i = 0; i < o->n_texts; i++) {
+        snprintf(where, sizeof where, "--text %zu", i + 1);
+        failed |= understand_one(und, o->texts[i], o->json, where);
     }
+    if (o->text_file)
+        failed |= understand_text_file(und, o->text_file, o->json);
     /* Audio arrives with the speech-in issue; until then every audio input
      * still gets its one line, saying so. */
     for (int i = 0; i < argc; i++) {
         const char *why = is_audio_path(argv[i]) ? "audio input is not supported yet"
                                                  : "not an audio file name";
-        if (o->json)
-            printf("{\"file\":\"%s\",\"text\":null,\"intent\":null,\"confidence\":0,"
-                   "\"slots\":[],\"error\":\"%s\"}\n",
-                   argv[i][strcspn(argv[i], "\"\\")] ? "(name with quotes)" : argv[i], why);
-        else
-            printf("%s: %s\n", argv[i], why);
+        print_input_error(o->json, argv[i], argv[i], why);
         failed = 1;
     }
     vc_assistant_free(a);
@@ -312,12 +378,16 @@ out:
     return ret;
 }
 
+/* A line longer than a sentence may be is answered, said on stderr and
+ * skipped; the conversation goes on, and the exit status says that some
+ * input was refused. */
 static int cmd_chat(const options *o)
 {
     conversation c = {0};
-    char line[VC_UTTERANCE_MAX_BYTES * 2];
+    char line[VC_UTTERANCE_MAX_BYTES + 3]; /* a longest sentence, CR LF, NUL */
     char *greeting = NULL;
     int interactive = isatty(STDIN_FILENO);
+    int lineno = 0, refused = 0;
     vc_config cfg;
     int ret = 1;
 
@@ -341,15 +411,22 @@ static int cmd_chat(const options *o)
         }
         if (!fgets(line, sizeof line, stdin))
             break;
+        lineno++;
         n = strlen(line);
         if (n == sizeof line - 1 && line[n - 1] != '\n') {
             int ch;
             while ((ch = getchar()) != EOF && ch != '\n')
                 ;
-            printf("voxcart> That was too long for me. Could you say it shorter?\n");
-            continue;
         }
         line[strcspn(line, "\r\n")] = '\0';
+        if (strlen(line) > VC_UTTERANCE_MAX_BYTES) {
+            printf("voxcart> That was too long for me. Could you say it shorter?\n");
+            fflush(stdout);
+            fprintf(stderr, "voxcart: chat: line %d is longer than the limit of %d bytes; "
+                            "ignored\n", lineno, VC_UTTERANCE_MAX_BYTES);
+            refused = 1;
+            continue;
+        }
         if (line[strspn(line, " \t")] == '\0')
             continue;
         if (!interactive)
@@ -357,7 +434,11 @@ static int cmd_chat(const options *o)
         if (turn(&c, line, NULL) != 0)
             goto out;
     }
-    ret = 0;
+    if (ferror(stdin)) {
+        fprintf(stderr, "voxcart: chat: cannot read standard input\n");
+        goto out;
+    }
+    ret = refused;
 out:
     free(greeting);
     vc_synthesiser_free(c.voice);
@@ -444,7 +525,6 @@ out:
 static int cmd_catalog(const options *o, int argc, char **argv)
 {
     vc_assistant *a = NULL;
-    vc_catalog *catalog = NULL;
     vc_config cfg;
     size_t count = 0;
     int ret = 1;
@@ -453,14 +533,19 @@ static int cmd_catalog(const options *o, int argc, char **argv)
         fprintf(stderr, "usage: voxcart catalog import FILE.json\n");
         return 2;
     }
-    /* Parse first: a bad file is refused before the store is touched. */
-    if (vc_catalog_load(argv[1], &catalog) != VC_OK)
-        return fail("catalog import");
+    if (o->catalog) {
+        /* --catalog reads a file into a private, throw-away store */
+        fprintf(stderr, "voxcart catalog import: --catalog cannot be combined with an import "
+                        "(use --store to choose the store)\n");
+        return 2;
+    }
     if (open_assistant(o, &cfg, &a) != VC_OK) {
         ret = fail("catalog import");
         goto out;
     }
-    if (vc_store_import_catalog(vc_assistant_store(a), catalog) != VC_OK ||
+    /* Streamed into one transaction: a bad file rolls back, the old catalog
+     * stays. */
+    if (vc_store_import_catalog_file(vc_assistant_store(a), argv[1]) != VC_OK ||
         vc_store_product_count(vc_assistant_store(a), &count) != VC_OK ||
         vc_assistant_reload_catalog(a) != VC_OK) {
         ret = fail("catalog import");
@@ -470,7 +555,6 @@ static int cmd_catalog(const options *o, int argc, char **argv)
     ret = 0;
 out:
     vc_assistant_free(a);
-    vc_catalog_free(catalog);
     return ret;
 }
 
@@ -524,6 +608,13 @@ int main(int argc, char **argv)
     cmd = argv[optind];
     argc -= optind + 1;
     argv += optind + 1;
+    if (argc > 0 && (strcmp(cmd, "chat") == 0 || strcmp(cmd, "demo") == 0 ||
+                     strcmp(cmd, "version") == 0 || strcmp(cmd, "help") == 0)) {
+        fprintf(stderr, "voxcart %s: unexpected argument '%s' (see voxcart --help)\n", cmd,
+                argv[0]);
+        free(o.texts);
+        return 2;
+    }
     if (strcmp(cmd, "understand") == 0)
         ret = cmd_understand(&o, argc, argv);
     else if (strcmp(cmd, "ask") == 0)

@@ -44,7 +44,9 @@ vc_status vc_read_file(const char *path, size_t max_bytes, char **out, size_t *l
             buf = nb;
             cap = ncap;
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        size_t got;
+        errno = 0;
+        got = fread(buf + n, 1, cap - 1 - n, f);
         n += got;
         if (n > max_bytes) {
             rc = vc_fail(VC_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
@@ -52,7 +54,8 @@ vc_status vc_read_file(const char *path, size_t max_bytes, char **out, size_t *l
         }
         if (got == 0) {
             if (ferror(f)) {
-                rc = vc_fail(VC_EIO, "%s: read error", path);
+                /* a directory opens for reading and fails here: say why */
+                rc = vc_fail(VC_EIO, "%s: read error: %s", path, strerror(errno));
                 goto out_free;
             }
             break;
@@ -143,23 +146,43 @@ out_free:
     return rc;
 }
 
+/* mkdir that accepts an existing directory, and only a directory: a file
+ * in the way would otherwise pass here and fail later, far from the cause. */
+static vc_status make_dir(const char *path)
+{
+    struct stat st;
+
+    if (mkdir(path, 0755) == 0)
+        return VC_OK;
+    if (errno != EEXIST)
+        return vc_fail(VC_EIO, "%s: cannot create directory: %s", path, strerror(errno));
+    if (stat(path, &st) != 0)
+        return vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return vc_fail(VC_EIO, "%s: exists and is not a directory", path);
+    return VC_OK;
+}
+
 vc_status vc_mkdirs(const char *dir)
 {
     char buf[4096];
     size_t n = strlen(dir);
+    vc_status rc;
 
-    if (n == 0 || n >= sizeof buf)
-        return vc_fail(VC_EINVAL, "bad directory name");
+    if (n == 0)
+        return vc_fail(VC_EINVAL, "vc_mkdirs: empty directory name");
+    if (n >= sizeof buf)
+        return vc_fail(VC_EINVAL, "%.60s...: directory name longer than %zu bytes", dir,
+                       sizeof buf - 1);
     memcpy(buf, dir, n + 1);
     for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
+        if (*p != '/' || p[-1] == '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return vc_fail(VC_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
+        rc = make_dir(buf);
+        if (rc != VC_OK)
+            return rc;
         *p = '/';
     }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return vc_fail(VC_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
-    return VC_OK;
+    return make_dir(buf);
 }

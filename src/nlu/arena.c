@@ -1,6 +1,7 @@
 #include "nlu/arena.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ static void *take(vc_arena *a, size_t size, size_t align)
 void *vc_arena_alloc(vc_arena *a, size_t size)
 {
     const size_t align = alignof(max_align_t);
+    /* rounding up must not wrap a huge size to a tiny one */
+    if (size > SIZE_MAX - sizeof(vc_arena_block) - align)
+        return NULL;
     size = (size + align - 1) & ~(align - 1);
     if (size == 0)
         size = align;
@@ -67,6 +71,8 @@ void *vc_arena_alloc(vc_arena *a, size_t size)
  * a string, which for a large catalog's list is a good part of its size. */
 char *vc_arena_strndup(vc_arena *a, const char *s, size_t n)
 {
+    if (n > SIZE_MAX - sizeof(vc_arena_block) - 1)
+        return NULL;
     char *p = take(a, n + 1, 1);
     if (!p)
         return NULL;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "nlu/numbers.h"
 #include "nlu/phrase_trie.h"
 #include "nlu/template.h"
@@ -1135,6 +1136,40 @@ const vc_slot *vc_understanding_slot(const vc_understanding *r, const char *name
     return NULL;
 }
 
+/* Adds s to o as key; JSON is UTF-8, so each byte of s that is not part of
+ * a well-formed character (typed or file input in another encoding) becomes
+ * U+FFFD rather than making the whole line unreadable to a JSON parser. */
+static cJSON *add_text(cJSON *o, const char *key, const char *s)
+{
+    size_t len = strlen(s), o_len = 0;
+    cJSON *item;
+    char *clean;
+
+    if (vc_utf8_valid(s, len))
+        return cJSON_AddStringToObject(o, key, s);
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    clean = malloc(3 * len + 1);
+    if (!clean)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t n = vc_utf8_char_len(s + i, len - i);
+        if (n == 0) {
+            memcpy(clean + o_len, "\xEF\xBF\xBD", 3);
+            o_len += 3;
+            i++;
+        } else {
+            memcpy(clean + o_len, s + i, n);
+            o_len += n;
+            i += n;
+        }
+    }
+    clean[o_len] = '\0';
+    item = cJSON_AddStringToObject(o, key, clean);
+    free(clean);
+    return item;
+}
+
 char *vc_understanding_to_json(const vc_understanding *r)
 {
     cJSON *root, *slots;
@@ -1145,7 +1180,7 @@ char *vc_understanding_to_json(const vc_understanding *r)
     root = cJSON_CreateObject();
     if (!root)
         return NULL;
-    if (!cJSON_AddStringToObject(root, "text", r->text ? r->text : ""))
+    if (!add_text(root, "text", r->text ? r->text : ""))
         goto out_free_root;
     if (!(r->intent ? cJSON_AddStringToObject(root, "intent", r->intent)
                     : cJSON_AddNullToObject(root, "intent")))
@@ -1164,9 +1199,9 @@ char *vc_understanding_to_json(const vc_understanding *r)
         if (!cJSON_AddStringToObject(o, "name", s->name ? s->name : ""))
             goto out_free_root;
         if (!(s->type == VC_SLOT_NUMBER ? cJSON_AddNumberToObject(o, "value", s->number)
-                                        : cJSON_AddStringToObject(o, "value", s->value ? s->value : "")))
+                                        : add_text(o, "value", s->value ? s->value : "")))
             goto out_free_root;
-        if (!cJSON_AddStringToObject(o, "text", s->text ? s->text : ""))
+        if (!add_text(o, "text", s->text ? s->text : ""))
             goto out_free_root;
         if (s->n_alternatives > 0) {
             cJSON *alts = cJSON_AddArrayToObject(o, "alternatives");

@@ -261,6 +261,33 @@ static void demo_plays_the_whole_conversation_and_places_an_order(void **state)
     free(r.out);
 }
 
+static void catalog_import_refuses_the_throwaway_catalog_option(void **state)
+{
+    run_result r;
+
+    (void)state;
+    r = run("--catalog %s/tests/data/other-catalog.json catalog import "
+            "%s/tests/data/other-catalog.json", VC_TEST_SOURCE_DIR, VC_TEST_SOURCE_DIR);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "--catalog cannot be combined"));
+    free(r.out);
+}
+
+static void an_overlong_store_path_is_refused_not_shortened(void **state)
+{
+    char longpath[800];
+    run_result r;
+
+    (void)state;
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[0] = '/';
+    longpath[sizeof longpath - 1] = '\0';
+    r = run("--store %s understand --text hello", longpath);
+    assert_int_not_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "store path too long"));
+    free(r.out);
+}
+
 static void unknown_command_and_domain_are_clear_errors(void **state)
 {
     run_result r;
@@ -276,6 +303,138 @@ static void unknown_command_and_domain_are_clear_errors(void **state)
     free(r.out);
 }
 
+static void write_test_file(const char *name, const void *data, size_t len, char *path,
+                            size_t cap)
+{
+    snprintf(path, cap, "%s/%s", state_dir, name);
+    assert_int_equal(vc_write_file_atomic(path, data, len, 0644), VC_OK);
+}
+
+static void commands_without_arguments_refuse_extra_ones(void **state)
+{
+    static const char *const cmds[] = {"chat", "demo", "version", "help"};
+    run_result r;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        r = run("%s stray < /dev/null", cmds[i]);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.out, "unexpected argument 'stray'"));
+        free(r.out);
+    }
+}
+
+static void understand_refuses_a_text_file_without_sentences(void **state)
+{
+    char path[256];
+    run_result r;
+
+    (void)state;
+    write_test_file("blank.txt", "\n  \r\n\t\n", 6, path, sizeof path);
+    r = run("understand --text-file %s", path);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "blank.txt: no sentences"));
+    free(r.out);
+}
+
+static void understand_refuses_a_binary_text_file(void **state)
+{
+    static const char garbage[] = "reorder coffee filters\n\x00\x01\x02\xff\nwhere is my order\n";
+    char path[256];
+    run_result r;
+
+    (void)state;
+    write_test_file("garbage.bin", garbage, sizeof garbage - 1, path, sizeof path);
+    r = run("understand --json --text-file %s", path);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "garbage.bin: contains a NUL byte"));
+    assert_null(strstr(r.out, "\"intent\""));
+    free(r.out);
+}
+
+static void understand_names_a_line_that_is_not_utf8(void **state)
+{
+    static const char text[] = "reorder coffee filters\ncaf\xe9 latte\n";
+    char path[256], *line;
+    run_result r;
+    cJSON *o;
+
+    (void)state;
+    write_test_file("latin1.txt", text, sizeof text - 1, path, sizeof path);
+    r = run("understand --json --text-file %s", path);
+    assert_int_equal(r.status, 1);
+    /* still one contract object per input, the second one saying why */
+    line = strstr(r.out, "{\"text\":null");
+    assert_non_null(line);
+    *strchr(line, '\n') = '\0';
+    o = cJSON_Parse(line);
+    assert_non_null(o);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "intent")));
+    assert_string_equal(cJSON_GetObjectItem(o, "error")->valuestring, "not UTF-8 text");
+    cJSON_Delete(o);
+    free(r.out);
+    r = run("understand --text-file %s", path);
+    assert_non_null(strstr(r.out, "latin1.txt:2: not UTF-8 text"));
+    free(r.out);
+}
+
+static void understand_names_an_overlong_line_instead_of_rejecting_it_silently(void **state)
+{
+    char path[256], *text = malloc(10001);
+    run_result r;
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, 'a', 9999);
+    memcpy(text, "reorder ", 8);
+    text[9999] = '\n';
+    write_test_file("long.txt", text, 10000, path, sizeof path);
+    free(text);
+    r = run("understand --text-file %s", path);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "long.txt:1: 9999 bytes, longer than the limit of 1024 bytes"));
+    free(r.out);
+}
+
+static void chat_refuses_a_10kb_line_and_says_so(void **state)
+{
+    char path[256], *text = malloc(10300);
+    run_result r;
+
+    (void)state;
+    assert_non_null(text);
+    memset(text, 'x', 10240);
+    text[10240] = '\n';
+    memcpy(text + 10241, "hello\n", 6);
+    write_test_file("chat-long.txt", text, 10247, path, sizeof path);
+    free(text);
+    r = run("chat < %s", path);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "line 1 is longer than the limit of 1024 bytes"));
+    assert_non_null(strstr(r.out, "you> hello")); /* the conversation went on */
+    free(r.out);
+}
+
+static void understand_json_escapes_odd_audio_file_names(void **state)
+{
+    run_result r;
+    cJSON *o;
+
+    (void)state;
+    r = run("understand --json 'we\"ird.wav' \"$(printf 'odd\\tname\\n.wav')\"");
+    assert_int_equal(r.status, 1);
+    *strchr(r.out, '\n') = '\0';
+    o = cJSON_Parse(r.out);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, "we\"ird.wav");
+    cJSON_Delete(o);
+    o = cJSON_Parse(r.out + strlen(r.out) + 1);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, "odd\tname\n.wav");
+    cJSON_Delete(o);
+    free(r.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,7 +446,16 @@ int main(void)
         cmocka_unit_test(catalog_import_replaces_the_catalog),
         cmocka_unit_test(cafe_domain_starts_from_its_own_menu),
         cmocka_unit_test(demo_plays_the_whole_conversation_and_places_an_order),
+        cmocka_unit_test(catalog_import_refuses_the_throwaway_catalog_option),
+        cmocka_unit_test(an_overlong_store_path_is_refused_not_shortened),
         cmocka_unit_test(unknown_command_and_domain_are_clear_errors),
+        cmocka_unit_test(commands_without_arguments_refuse_extra_ones),
+        cmocka_unit_test(understand_refuses_a_text_file_without_sentences),
+        cmocka_unit_test(understand_refuses_a_binary_text_file),
+        cmocka_unit_test(understand_names_a_line_that_is_not_utf8),
+        cmocka_unit_test(understand_names_an_overlong_line_instead_of_rejecting_it_silently),
+        cmocka_unit_test(chat_refuses_a_10kb_line_and_says_so),
+        cmocka_unit_test(understand_json_escapes_odd_audio_file_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -173,6 +173,40 @@ static void mkdirs_through_a_file_fails(void **state)
     assert_int_equal(vc_mkdirs(path), VC_EIO);
 }
 
+static void read_file_of_a_directory_says_why(void **state)
+{
+    fixture *f = *state;
+    char *buf = NULL;
+
+    assert_int_equal(vc_read_file(f->dir, 100, &buf, NULL), VC_EIO);
+    assert_null(buf);
+    assert_non_null(strstr(vc_error_detail(), f->dir));
+    assert_non_null(strstr(vc_error_detail(), "Is a directory"));
+}
+
+static void mkdirs_refuses_a_file_where_the_directory_should_be(void **state)
+{
+    fixture *f = *state;
+
+    put(f->path, "x");
+    assert_int_equal(vc_mkdirs(f->path), VC_EIO);
+    assert_non_null(strstr(vc_error_detail(), f->path));
+    assert_non_null(strstr(vc_error_detail(), "not a directory"));
+}
+
+static void mkdirs_names_an_overlong_directory(void **state)
+{
+    char path[5000];
+
+    (void)state;
+    memset(path, 'a', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    assert_int_equal(vc_mkdirs(path), VC_EINVAL);
+    assert_non_null(strstr(vc_error_detail(), "/aaaa"));
+    assert_non_null(strstr(vc_error_detail(), "longer than"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, vc_test_dir_setup, vc_test_dir_teardown)
@@ -187,6 +221,9 @@ int main(void)
         T(write_atomic_into_a_missing_directory_is_an_io_error),
         T(mkdirs_creates_parents_and_accepts_existing),
         T(mkdirs_through_a_file_fails),
+        T(read_file_of_a_directory_says_why),
+        T(mkdirs_refuses_a_file_where_the_directory_should_be),
+        T(mkdirs_names_an_overlong_directory),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
