@@ -151,12 +151,22 @@ static const char *const ves_plurals[][2] = {
 
 void vc_singularise(const char *word, char *out, size_t cap)
 {
-    size_t n = strlen(word);
+    const unsigned char *s = (const unsigned char *)word;
+    size_t n = 0;
     if (cap == 0)
         return;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(out, word, n);
+    /* The catalog writes "Painter's Tape" as "painters tape" (and speech
+     * often gives "id like" for "i'd like"): a word matches with its
+     * apostrophes dropped, on every side of a match alike. */
+    for (size_t i = 0; s[i] && n + 1 < cap;) {
+        if (s[i] == '\'') {
+            i++;
+        } else if (s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            i += 3;
+        } else {
+            out[n++] = (char)s[i++];
+        }
+    }
     out[n] = '\0';
     if (n <= 3 || !(out[n - 2] >= 'a' && out[n - 2] <= 'z') || !(out[0] >= 'a' && out[0] <= 'z'))
         return;

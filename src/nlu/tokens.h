@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *text;  /* lower case, as said: "boxes", "3.49" */
-    const char *match; /* singular form used for matching: "box" */
+    const char *match; /* form used for matching (vc_singularise): "box" */
 } vc_token;
 
 /* Tokens of one sentence. Strings live in buf. */
@@ -35,8 +35,11 @@ typedef struct {
 vc_status vc_tokenize(const char *text, size_t len, vc_tokens *out);
 
 /* Writes the match form of word (lower case) to out (cap >= strlen+1):
+ * apostrophes (' and U+2019) dropped as the catalog drops them
+ * ("painter's" -> "painters", "i'd" -> "id"), then the singular:
  * "boxes" -> "box", "berries" -> "berry", "glasses" -> "glass"; words of 3
- * letters or fewer, words ending in -ss/-us/-is and a few others are kept. */
+ * letters or fewer, words ending in -ss/-us/-is and a few others are kept.
+ * Template words, list phrases and input tokens all go through it. */
 void vc_singularise(const char *word, char *out, size_t cap);
 
 /* Interned words: each distinct match form gets a dense id from 0. */

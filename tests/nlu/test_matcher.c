@@ -82,6 +82,7 @@ static int setup(void **state)
         {"t-shirt", "SKU-TS", 0},
         {"twelve ounce cups", "SKU-12C", 0},
         {"cups", "SKU-C", 0},
+        {"Painter's Tape", "SKU-PT", 0},
     };
     if (vc_understander_set_list(f->u, "product", products, sizeof products / sizeof products[0]) !=
         VC_OK)
@@ -147,6 +148,33 @@ static void case_punctuation_plurals_and_hyphens_are_ignored(void **state)
     r = understand(f, "reorder t shirts");
     assert_slot(r, "product", "SKU-TS", "t shirts");
     assert_string_equal(r->text, "reorder t shirts");
+}
+
+/* Templates ("we're"), list phrases ("Painter's Tape"), fillers ("i'd like
+ * to") and what is said meet with or without apostrophes, straight or
+ * typographic; the slot text keeps the words as said. */
+static void apostrophes_do_not_change_what_matches(void **state)
+{
+    fixture *f = *state;
+    static const char *const said[] = {
+        "we're out of painter's tape",
+        "were out of painters tape",
+        "We\xE2\x80\x99re out of Painter\xE2\x80\x99s Tape",
+    };
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
+        const vc_understanding *r = understand(f, said[i]);
+        if (!r->intent)
+            fail_msg("'%s' was rejected", said[i]);
+        assert_string_equal(r->intent, "reorder");
+        assert_true(r->confidence == 1.0);
+        assert_string_equal(vc_understanding_slot(r, "product")->value, "SKU-PT");
+    }
+    assert_slot(understand(f, "we're out of painter's tape"), "product", "SKU-PT",
+                "painter's tape");
+    assert_slot(understand(f, "were out of painters tape"), "product", "SKU-PT", "painters tape");
+    const vc_understanding *r = understand(f, "id like to reorder coffee filters");
+    assert_string_equal(r->intent, "reorder");
+    assert_true(r->confidence == 1.0);
 }
 
 static void tags_take_the_words_or_their_fixed_value(void **state)
@@ -320,6 +348,18 @@ static void json_follows_the_output_contract(void **state)
     free(json);
 }
 
+/* Input in another encoding (Latin-1 "café", a stray byte) must still give
+ * JSON that a parser reads: each bad byte becomes U+FFFD. */
+static void json_of_input_that_is_not_utf8_is_still_utf8(void **state)
+{
+    fixture *f = *state;
+    char *json = vc_understanding_to_json(understand(f, "caf\xe9 \xff latte \xc3\xa9"));
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"text\":\"caf\xef\xbf\xbd \xef\xbf\xbd latte \xc3\xa9\""));
+    assert_null(strstr(json, "\xe9 "));
+    free(json);
+}
+
 static void bad_arguments_fail(void **state)
 {
     fixture *f = *state;
@@ -335,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(alternatives_and_optionals_and_rules_match, setup, teardown),
         cmocka_unit_test_setup_teardown(case_punctuation_plurals_and_hyphens_are_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(apostrophes_do_not_change_what_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(tags_take_the_words_or_their_fixed_value, setup, teardown),
         cmocka_unit_test_setup_teardown(list_entries_give_their_value_or_the_words_said, setup, teardown),
         cmocka_unit_test_setup_teardown(numbers_inside_the_range_match_and_outside_do_not, setup, teardown),
@@ -347,6 +388,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_longer_list_phrase_beats_two_shorter_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(set_list_replaces_the_old_list, setup, teardown),
         cmocka_unit_test_setup_teardown(json_follows_the_output_contract, setup, teardown),
+        cmocka_unit_test_setup_teardown(json_of_input_that_is_not_utf8_is_still_utf8, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(bad_arguments_fail, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
