@@ -77,6 +77,9 @@ const char *vc_pack_filler(const vc_pack *pack, size_t i);
 /* pack.ini reject_below (default 0.6). */
 double vc_pack_reject_below(const vc_pack *pack);
 
+/* The pack u was compiled from (for the recogniser's grammar compiler). */
+const vc_pack *vc_understander_pack(const vc_understander *u);
+
 /* Phrases of list `list` as last given to the understander (a catalog
  * list) or compiled from the pack (a file list); for the recogniser's
  * grammar. */

@@ -267,6 +267,11 @@ vc_status vc_understander_set_list(vc_understander *u, const char *list_name,
     return vc_understander_list_commit(b);
 }
 
+const vc_pack *vc_understander_pack(const vc_understander *u)
+{
+    return u->pack;
+}
+
 size_t vc_understander_list_phrase_count(const vc_understander *u, size_t list)
 {
     return list < u->n_lists ? vc_phrase_trie_count(u->lists[list]) : 0;

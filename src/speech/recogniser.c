@@ -1,0 +1,417 @@
+/* Speech in: pocketsphinx (Debian's 0.8+5prealpha) searching one FSG that
+ * the grammar compiler (grammar.c) builds from the pack, over a dictionary
+ * of the grammar's words only (lexicon.c). See recogniser.h.
+ *
+ * The decoder starts with an empty dictionary (-dict /dev/null) and gets the
+ * grammar's words with ps_add_word(): reading cmudict for a few hundred
+ * words and adding them is faster than letting pocketsphinx load all 134,000
+ * entries. The FSG is handed over as a search named "grammar<N>"; an update
+ * builds the next one beside it and drops the old one only once the new one
+ * is in place.
+ *
+ * Confidence is the posterior of the best path in the FSG lattice
+ * (ps_get_prob(), a log in the decoder's logmath, taken out of the log):
+ * how much of the lattice's probability mass the hypothesis holds against
+ * the other paths through the grammar. It is 1 when the grammar leaves no
+ * alternative, so it says little about speech outside the grammar. */
+#include "speech/recogniser.h"
+
+#include <pocketsphinx.h>
+#include <sphinxbase/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "build_config.h"
+#include "core/log.h"
+#include "nlu/template.h"
+#include "speech/grammar.h"
+#include "speech/lexicon.h"
+
+/* Audio goes to the decoder in blocks of this many samples (0.25 s). */
+#define BLOCK_SAMPLES 4000
+/* Longest utterance decoded: 10 minutes of 16 kHz audio. */
+#define MAX_SAMPLES (16000u * 600u)
+/* Probability of a one-word filler ("um") looping at a state. */
+#define FILLER_PROB 0.05
+
+/* Wider than pocketsphinx's (1e-48, 7e-29, 1e-48). On the first 20
+ * barista-dev recordings with the cafe pack: 18/20 right at RTF 0.054
+ * against 17/20 at 0.038; 1e-80 gains nothing more at RTF 0.09. */
+#define DEFAULT_BEAM 1e-60
+#define DEFAULT_WBEAM 1e-40
+#define DEFAULT_PBEAM 1e-60
+
+struct vc_recogniser {
+    const vc_understander *u;
+    ps_decoder_t *ps;
+    cmd_ln_t *config;
+    char *base_dict, *lexicon;
+    vc_grammar_options options;
+    vc_grammar_stats stats;
+    unsigned generation; /* of the search in use */
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static vc_filler_mode filler_mode(void)
+{
+    /* A tuning knob for measurements, not a setting: VOXCART_ASR_FILLERS. */
+    const char *v = getenv("VOXCART_ASR_FILLERS");
+    if (v && strcmp(v, "none") == 0)
+        return VC_FILLERS_NONE;
+    if (v && strcmp(v, "anywhere") == 0)
+        return VC_FILLERS_ANYWHERE;
+    return VC_FILLERS_START;
+}
+
+/* Adds the words of g the decoder does not know yet; counts the words
+ * pronounced through espeak-ng. */
+static vc_status add_words(vc_recogniser *r, const vc_grammar *g, size_t *oov)
+{
+    vc_status rc;
+    vc_lexicon *lex = NULL;
+    size_t n = vc_grammar_word_count(g), n_new = 0;
+    const char **words = malloc((n + 1) * sizeof *words);
+
+    if (!words)
+        return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *w = vc_grammar_word(g, i);
+        char *known = ps_lookup_word(r->ps, w);
+        if (known)
+            ckd_free(known);
+        else
+            words[n_new++] = w;
+    }
+    if ((rc = vc_lexicon_new(r->base_dict, r->lexicon, words, n_new, &lex)) != VC_OK)
+        goto out_free_words;
+    for (size_t i = 0; i < vc_lexicon_count(lex); i++) {
+        const char *word, *phones;
+        vc_lexicon_entry(lex, i, &word, &phones);
+        if (ps_add_word(r->ps, word, phones, 0) < 0) {
+            rc = vc_fail(VC_EINVAL, "recogniser: the decoder refuses \"%s\" (%s)", word, phones);
+            goto out_free_lexicon;
+        }
+    }
+    *oov += vc_lexicon_oov_count(lex);
+    rc = VC_OK;
+out_free_lexicon:
+    vc_lexicon_free(lex);
+out_free_words:
+    free(words);
+    return rc;
+}
+
+/* The FSG of g: its states, plus one final state joined by null moves when
+ * g ends in several states (pocketsphinx wants exactly one). */
+static fsg_model_t *make_fsg(vc_recogniser *r, const vc_grammar *g, const char *name)
+{
+    logmath_t *lmath = ps_get_logmath(r->ps);
+    float32 lw = cmd_ln_float32_r(r->config, "-lw");
+    int32_t n = (int32_t)vc_grammar_state_count(g);
+    int32_t final = -1, n_final = 0;
+    const vc_grammar_arc *arcs = vc_grammar_arcs(g);
+    size_t n_arcs = vc_grammar_arc_count(g);
+
+    for (int32_t s = 0; s < n; s++) {
+        if (!vc_grammar_is_final(g, s))
+            continue;
+        n_final++;
+        final = s;
+    }
+    if (n_final == 1) {
+        for (size_t i = 0; i < n_arcs; i++)
+            if (arcs[i].from == final && !arcs[i].filler && arcs[i].to != final)
+                n_final = 2; /* the final state goes on: needs its own */
+    }
+    int extra = n_final != 1;
+    fsg_model_t *fsg = fsg_model_init(name, lmath, lw, n + extra);
+    if (!fsg)
+        return NULL;
+    fsg->start_state = vc_grammar_start(g);
+    fsg->final_state = extra ? n : final;
+    int32_t *wid = malloc((vc_grammar_word_count(g) + 1) * sizeof *wid);
+    if (!wid) {
+        fsg_model_free(fsg);
+        return NULL;
+    }
+    for (size_t i = 0; i < vc_grammar_word_count(g); i++)
+        wid[i] = fsg_model_word_add(fsg, vc_grammar_word(g, i));
+    int32 filler_logp = (int32)(logmath_log(lmath, FILLER_PROB) * lw);
+    for (size_t i = 0; i < n_arcs; i++) {
+        if (arcs[i].word < 0)
+            fsg_model_null_trans_add(fsg, arcs[i].from, arcs[i].to, 0);
+        else
+            fsg_model_trans_add(fsg, arcs[i].from, arcs[i].to,
+                                arcs[i].filler ? filler_logp : 0, wid[arcs[i].word]);
+    }
+    if (extra)
+        for (int32_t s = 0; s < n; s++)
+            if (vc_grammar_is_final(g, s))
+                fsg_model_null_trans_add(fsg, s, n, 0);
+    /* The search follows null moves one at a time only after their closure
+     * is known (as fsg_model_read() and the JSGF compiler do). */
+    glist_free(fsg_model_null_trans_closure(fsg, NULL));
+    free(wid);
+    return fsg;
+}
+
+/* Builds the grammar of r->u's lists and makes it the search in use; on
+ * failure the search in use stays. */
+static vc_status install_grammar(vc_recogniser *r)
+{
+    vc_status rc;
+    vc_grammar *g = NULL;
+    vc_grammar_stats stats = {0};
+    char name[32], old[32];
+
+    if ((rc = vc_grammar_build(r->u, &r->options, &g)) != VC_OK)
+        return rc;
+    if ((rc = add_words(r, g, &stats.oov_words)) != VC_OK)
+        goto out_free_grammar;
+    snprintf(name, sizeof name, "grammar%u", r->generation + 1);
+    snprintf(old, sizeof old, "grammar%u", r->generation);
+    fsg_model_t *fsg = make_fsg(r, g, name);
+    if (!fsg) {
+        rc = vc_fail(VC_ENOMEM, "recogniser: cannot build the FSG");
+        goto out_free_grammar;
+    }
+    int set = ps_set_fsg(r->ps, name, fsg);
+    fsg_model_free(fsg); /* the search holds its own reference */
+    if (set < 0 || ps_set_search(r->ps, name) < 0) {
+        rc = vc_fail(VC_EINVAL, "recogniser: pocketsphinx refuses the grammar of pack %s "
+                                "(VOXCART_LOG=debug shows why)",
+                     vc_pack_name(vc_understander_pack(r->u)));
+        goto out_free_grammar;
+    }
+    if (r->generation > 0)
+        ps_unset_search(r->ps, old);
+    r->generation++;
+    stats.states = vc_grammar_state_count(g);
+    stats.transitions = vc_grammar_arc_count(g);
+    stats.words = vc_grammar_word_count(g);
+    r->stats = stats;
+    vc_log_info("recogniser: grammar of %zu states, %zu transitions, %zu words (%zu via "
+                "espeak-ng)",
+                stats.states, stats.transitions, stats.words, stats.oov_words);
+    rc = VC_OK;
+out_free_grammar:
+    vc_grammar_free(g);
+    return rc;
+}
+
+static int debug_logging(void)
+{
+    const char *v = getenv("VOXCART_LOG");
+    return v && strcmp(v, "debug") == 0;
+}
+
+vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understander *u,
+                            vc_recogniser **out)
+{
+    vc_status rc;
+    vc_recogniser *r;
+    char hmm[1024], dict[1024], beam[32], wbeam[32], pbeam[32];
+    vc_recogniser_config defaults = {0};
+
+    *out = NULL;
+    if (!u)
+        return vc_fail(VC_EINVAL, "recogniser: no understander");
+    if (!cfg)
+        cfg = &defaults;
+    snprintf(hmm, sizeof hmm, "%s", cfg->model_dir ? cfg->model_dir
+                                                   : VC_POCKETSPHINX_MODELDIR "/en-us/en-us");
+    snprintf(dict, sizeof dict, "%s", cfg->dictionary
+                                          ? cfg->dictionary
+                                          : VC_POCKETSPHINX_MODELDIR "/en-us/cmudict-en-us.dict");
+    snprintf(beam, sizeof beam, "%g", cfg->beam > 0 ? cfg->beam : DEFAULT_BEAM);
+    snprintf(wbeam, sizeof wbeam, "%g", cfg->wbeam > 0 ? cfg->wbeam : DEFAULT_WBEAM);
+    snprintf(pbeam, sizeof pbeam, "%g", cfg->pbeam > 0 ? cfg->pbeam : DEFAULT_PBEAM);
+
+    r = calloc(1, sizeof *r);
+    if (!r)
+        return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+    r->u = u;
+    r->options.fillers = filler_mode();
+    r->base_dict = strdup(dict);
+    r->lexicon = dup_or_null(cfg->lexicon);
+    if (!r->base_dict || (cfg->lexicon && !r->lexicon)) {
+        rc = vc_fail(VC_ENOMEM, "recogniser: out of memory");
+        goto out_free_recogniser;
+    }
+    FILE *probe = fopen(hmm[0] ? hmm : ".", "r");
+    if (!probe) {
+        rc = vc_fail(VC_ENOTFOUND, "recogniser: acoustic model %s not found "
+                                   "(install pocketsphinx-en-us)",
+                     hmm);
+        goto out_free_recogniser;
+    }
+    fclose(probe);
+
+    if (!debug_logging())
+        err_set_logfp(NULL); /* pocketsphinx's own messages; before init */
+    r->config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", "/dev/null", "-beam",
+                            beam, "-wbeam", wbeam, "-pbeam", pbeam, "-logfn",
+                            debug_logging() ? "/dev/stderr" : "/dev/null", NULL);
+    if (!r->config) {
+        rc = vc_fail(VC_EINVAL, "recogniser: pocketsphinx refuses its settings");
+        goto out_free_recogniser;
+    }
+    r->ps = ps_init(r->config);
+    if (!r->ps) {
+        rc = vc_fail(VC_EIO, "recogniser: pocketsphinx cannot load the model %s", hmm);
+        goto out_free_recogniser;
+    }
+    if ((rc = install_grammar(r)) != VC_OK)
+        goto out_free_recogniser;
+    *out = r;
+    return VC_OK;
+out_free_recogniser:
+    vc_recogniser_free(r);
+    return rc;
+}
+
+void vc_recogniser_free(vc_recogniser *r)
+{
+    if (!r)
+        return;
+    if (r->ps)
+        ps_free(r->ps);
+    if (r->config)
+        cmd_ln_free_r(r->config);
+    free(r->base_dict);
+    free(r->lexicon);
+    free(r);
+}
+
+vc_status vc_recogniser_update_grammar(vc_recogniser *r)
+{
+    if (!r)
+        return vc_fail(VC_EINVAL, "recogniser: NULL");
+    return install_grammar(r);
+}
+
+void vc_recogniser_grammar_stats(const vc_recogniser *r, vc_grammar_stats *out)
+{
+    *out = r->stats;
+}
+
+/* "read(2)" -> "read"; fillers ("<sil>", "[NOISE]") -> NULL. */
+static size_t word_length(const char *w)
+{
+    if (w[0] == '<' || w[0] == '[' || w[0] == '(')
+        return 0; /* silence, noise, "(NULL)" of a null move */
+    const char *paren = strchr(w, '(');
+    return paren && paren != w ? (size_t)(paren - w) : strlen(w);
+}
+
+static vc_status collect_words(vc_recogniser *r, vc_transcript *out)
+{
+    int frate = (int)cmd_ln_int32_r(r->config, "-frate");
+    size_t n = 0, text_len = 0;
+    ps_seg_t *seg;
+
+    if (frate <= 0)
+        frate = 100;
+    for (seg = ps_seg_iter(r->ps); seg; seg = ps_seg_next(seg)) {
+        size_t len = word_length(ps_seg_word(seg));
+        if (len) {
+            n++;
+            text_len += len + 1;
+        }
+    }
+    out->text = malloc(text_len + 1);
+    out->words = calloc(n + 1, sizeof *out->words);
+    if (!out->text || !out->words)
+        return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+    out->text[0] = '\0';
+    size_t pos = 0;
+    for (seg = ps_seg_iter(r->ps); seg; seg = ps_seg_next(seg)) {
+        const char *w = ps_seg_word(seg);
+        size_t len = word_length(w);
+        if (!len || out->n_words >= n)
+            continue;
+        int sf, ef;
+        ps_seg_frames(seg, &sf, &ef);
+        vc_word *vw = &out->words[out->n_words];
+        vw->word = strndup(w, len);
+        if (!vw->word) {
+            ps_seg_free(seg);
+            return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+        }
+        vw->start = (double)sf / frate;
+        vw->end = (double)(ef + 1) / frate;
+        out->n_words++;
+        if (pos)
+            out->text[pos++] = ' ';
+        memcpy(out->text + pos, w, len);
+        pos += len;
+        out->text[pos] = '\0';
+    }
+    return VC_OK;
+}
+
+vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
+                               vc_transcript *out)
+{
+    vc_status rc;
+    clock_t t0 = clock();
+
+    memset(out, 0, sizeof *out);
+    if (!r || (!pcm && n > 0))
+        return vc_fail(VC_EINVAL, "recogniser: no audio");
+    if (n > MAX_SAMPLES)
+        return vc_fail(VC_ETOOBIG, "recogniser: %.0f s of audio is longer than the %u s an "
+                                   "utterance may last",
+                       n / 16000.0, MAX_SAMPLES / 16000u);
+    out->audio_seconds = n / 16000.0;
+    if (ps_start_utt(r->ps) < 0)
+        return vc_fail(VC_ESTATE, "recogniser: pocketsphinx cannot start an utterance");
+    for (size_t off = 0; off < n; off += BLOCK_SAMPLES) {
+        size_t len = n - off < BLOCK_SAMPLES ? n - off : BLOCK_SAMPLES;
+        if (ps_process_raw(r->ps, pcm + off, len, FALSE, FALSE) < 0) {
+            ps_end_utt(r->ps);
+            return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot process the audio");
+        }
+    }
+    if (ps_end_utt(r->ps) < 0)
+        return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot end the utterance");
+    int32 score;
+    const char *hyp = ps_get_hyp(r->ps, &score);
+    if (hyp && *hyp) {
+        if ((rc = collect_words(r, out)) != VC_OK)
+            goto out_clear;
+        if (out->n_words > 0) {
+            int32 prob = ps_get_prob(r->ps);
+            double c = logmath_exp(ps_get_logmath(r->ps), prob);
+            out->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
+        }
+    } else {
+        out->text = strdup("");
+        if (!out->text) {
+            rc = vc_fail(VC_ENOMEM, "recogniser: out of memory");
+            goto out_clear;
+        }
+    }
+    out->decode_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    return VC_OK;
+out_clear:
+    vc_transcript_clear(out);
+    return rc;
+}
+
+void vc_transcript_clear(vc_transcript *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_words; i++)
+        free(t->words[i].word);
+    free(t->words);
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,463 @@
+/* The recogniser: grammar compiled from a pack, lexicon with espeak-ng
+ * pronunciations, pocketsphinx decoding of real recordings. Tests that need
+ * ../shared/data skip when it is absent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build_config.h"
+#include "nlu/template.h"
+#include "nlu/understander.h"
+#include "speech/grammar.h"
+#include "speech/lexicon.h"
+#include "speech/recogniser.h"
+
+#define DATA_DIR VC_TEST_SOURCE_DIR "/../shared/data"
+#define CAFE_PACK VC_TEST_SOURCE_DIR "/models/domains/cafe"
+#define CMUDICT VC_POCKETSPHINX_MODELDIR "/en-us/cmudict-en-us.dict"
+
+static int have_data(void)
+{
+    struct stat st;
+    if (stat(DATA_DIR "/sphinx-test/goforward.raw", &st) != 0) {
+        printf("skipped: %s is absent\n", DATA_DIR);
+        return 0;
+    }
+    return 1;
+}
+
+/* The goforward.gram grammar of the pocketsphinx test data as a pack. */
+static const char TURTLE_INI[] = "[pack]\nname = turtle\ndefault_locale = en-US\n"
+                                 "[lists]\ndirection = file:slots/direction.txt\n";
+static const char TURTLE_INTENTS[] =
+    "[move]\n"
+    "go forward ten meters\n"
+    "go <direction> <distance:number 1..10> [meter | meters]\n";
+static const char TURTLE_DIRECTIONS[] = "forward\nbackward\n";
+
+typedef struct {
+    vc_pack *pack;
+    vc_understander *u;
+} loaded;
+
+static void load_turtle(loaded *l)
+{
+    vc_pack_file files[] = {
+        {"pack.ini", TURTLE_INI},
+        {"intents.txt", TURTLE_INTENTS},
+        {"slots/direction.txt", TURTLE_DIRECTIONS},
+    };
+    assert_int_equal(vc_pack_load_memory(files, 3, &l->pack), VC_OK);
+    assert_int_equal(vc_understander_new(l->pack, &l->u), VC_OK);
+}
+
+static void unload(loaded *l)
+{
+    vc_understander_free(l->u);
+    vc_pack_free(l->pack);
+}
+
+static int16_t *read_raw(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    int16_t *pcm = malloc((size_t)len);
+    assert_non_null(pcm);
+    *n = fread(pcm, 2, (size_t)len / 2, f);
+    fclose(f);
+    return pcm;
+}
+
+static int16_t *read_wav(const char *path, size_t *n)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    assert_non_null(sf);
+    assert_int_equal(info.samplerate, 16000);
+    assert_int_equal(info.channels, 1);
+    int16_t *pcm = malloc((size_t)info.frames * sizeof *pcm + 1);
+    assert_non_null(pcm);
+    *n = (size_t)sf_read_short(sf, pcm, info.frames);
+    sf_close(sf);
+    return pcm;
+}
+
+static void goforward_recording_gives_its_transcript(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    loaded l;
+    vc_recogniser *r;
+    vc_transcript t;
+    size_t n;
+    load_turtle(&l);
+    assert_int_equal(vc_recogniser_new(NULL, l.u, &r), VC_OK);
+    int16_t *pcm = read_raw(DATA_DIR "/sphinx-test/goforward.raw", &n);
+    assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
+    printf("goforward: \"%s\" confidence %.3f, %.2f s audio, %.3f s CPU\n", t.text,
+           t.confidence, t.audio_seconds, t.decode_seconds);
+    assert_string_equal(t.text, "go forward ten meters");
+    assert_int_equal(t.n_words, 4);
+    assert_string_equal(t.words[0].word, "go");
+    assert_string_equal(t.words[3].word, "meters");
+    for (size_t i = 0; i < t.n_words; i++) {
+        assert_true(t.words[i].start < t.words[i].end);
+        assert_true(t.words[i].end <= t.audio_seconds + 0.02);
+        if (i > 0)
+            assert_true(t.words[i].start >= t.words[i - 1].end - 0.001);
+    }
+    assert_true(t.confidence > 0 && t.confidence <= 1);
+    assert_true(t.decode_seconds > 0);
+    vc_transcript_clear(&t);
+    free(pcm);
+    vc_recogniser_free(r);
+    unload(&l);
+}
+
+static void silence_gives_empty_text(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    loaded l;
+    vc_recogniser *r;
+    vc_transcript t;
+    load_turtle(&l);
+    assert_int_equal(vc_recogniser_new(NULL, l.u, &r), VC_OK);
+    int16_t *zeros = calloc(32000, sizeof *zeros);
+    assert_non_null(zeros);
+    assert_int_equal(vc_recogniser_decode(r, zeros, 32000, &t), VC_OK);
+    assert_non_null(t.text);
+    assert_string_equal(t.text, "");
+    assert_int_equal(t.n_words, 0);
+    assert_true(t.confidence == 0);
+    vc_transcript_clear(&t);
+    /* no audio at all is nothing heard too */
+    assert_int_equal(vc_recogniser_decode(r, zeros, 0, &t), VC_OK);
+    assert_string_equal(t.text, "");
+    vc_transcript_clear(&t);
+    free(zeros);
+    vc_recogniser_free(r);
+    unload(&l);
+}
+
+static void invented_brand_names_get_model_phones(void **state)
+{
+    (void)state;
+    const char *words[] = {"oatly", "tassimo", "zorbex", "latte"};
+    vc_lexicon *lex;
+    assert_int_equal(vc_lexicon_new(CMUDICT, NULL, words, 4, &lex), VC_OK);
+    assert_int_equal(vc_lexicon_oov_count(lex), 3);
+    int seen[4] = {0};
+    for (size_t i = 0; i < vc_lexicon_count(lex); i++) {
+        const char *word, *phones;
+        vc_lexicon_entry(lex, i, &word, &phones);
+        printf("%-10s %s\n", word, phones);
+        for (size_t k = 0; k < 4; k++)
+            if (strncmp(word, words[k], strlen(words[k])) == 0)
+                seen[k] = 1;
+        char buf[VC_LEXICON_PHONES_MAX_BYTES], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", phones);
+        size_t count = 0;
+        for (char *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save), count++)
+            if (!vc_lexicon_phone_known(p))
+                fail_msg("%s: phone \"%s\" is not in the en-us model", word, p);
+        assert_true(count >= 3);
+    }
+    for (size_t k = 0; k < 4; k++)
+        assert_true(seen[k]);
+    vc_lexicon_free(lex);
+
+    char phones[VC_LEXICON_PHONES_MAX_BYTES];
+    assert_int_equal(vc_lexicon_phonemise("zorbex", phones, sizeof phones), VC_OK);
+    assert_string_equal(phones, "Z AO R B EH K S");
+}
+
+static void project_lexicon_overrides_and_alternatives_load(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/vc_lexicon_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# project entries\ntassimo T AH S IY M OW\n", f);
+    fclose(f);
+    const char *words[] = {"tassimo", "read"};
+    vc_lexicon *lex;
+    assert_int_equal(vc_lexicon_new(CMUDICT, path, words, 2, &lex), VC_OK);
+    assert_int_equal(vc_lexicon_oov_count(lex), 0);
+    int tassimo = 0, read_alt = 0;
+    for (size_t i = 0; i < vc_lexicon_count(lex); i++) {
+        const char *word, *phones;
+        vc_lexicon_entry(lex, i, &word, &phones);
+        tassimo += strcmp(word, "tassimo") == 0 && strcmp(phones, "T AH S IY M OW") == 0;
+        read_alt += strcmp(word, "read(2)") == 0;
+    }
+    assert_int_equal(tassimo, 1);
+    assert_int_equal(read_alt, 1);
+    vc_lexicon_free(lex);
+
+    /* a phone the model lacks is an error naming the line */
+    f = fopen(path, "w");
+    fputs("tassimo T AH S QQ M OW\n", f);
+    fclose(f);
+    assert_int_equal(vc_lexicon_new(CMUDICT, path, words, 2, &lex), VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "line 1"));
+    unlink(path);
+}
+
+static void spelling_follows_the_dictionary(void **state)
+{
+    (void)state;
+    char out[256];
+    assert_true(vc_grammar_spell("12", out, sizeof out) > 0);
+    assert_string_equal(out, "twelve");
+    vc_grammar_spell("I'd", out, sizeof out);
+    assert_string_equal(out, "i'd");
+    vc_grammar_spell("3.49", out, sizeof out);
+    assert_string_equal(out, "three point four nine");
+    vc_grammar_spell("1250", out, sizeof out);
+    assert_string_equal(out, "one thousand two hundred fifty");
+    vc_grammar_spell("m&m's", out, sizeof out);
+    assert_string_equal(out, "m and m's");
+    assert_int_equal(vc_grammar_spell("--", out, sizeof out), 0);
+}
+
+static int sentence_accepted(const vc_grammar *g, const char *sentence)
+{
+    const char *words[32];
+    char buf[512], *save = NULL;
+    size_t n = 0;
+    snprintf(buf, sizeof buf, "%s", sentence);
+    for (char *w = strtok_r(buf, " ", &save); w && n < 32; w = strtok_r(NULL, " ", &save))
+        words[n++] = w;
+    return vc_grammar_accepts(g, words, n);
+}
+
+static void cafe_grammar_is_small_and_takes_menu_orders(void **state)
+{
+    (void)state;
+    vc_pack *pack;
+    vc_understander *u;
+    vc_grammar *g;
+    assert_int_equal(vc_pack_load(CAFE_PACK, &pack), VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_grammar_build(u, NULL, &g), VC_OK);
+    printf("cafe grammar: %zu states (%zu before minimising), %zu arcs, %zu words\n",
+           vc_grammar_state_count(g), vc_grammar_dfa_states(g), vc_grammar_arc_count(g),
+           vc_grammar_word_count(g));
+    assert_true(vc_grammar_state_count(g) > 10);
+    assert_true(vc_grammar_state_count(g) < vc_grammar_dfa_states(g));
+    assert_true(vc_grammar_word_count(g) > 50);
+    assert_true(sentence_accepted(g, "a large latte with some soy milk"));
+    assert_true(sentence_accepted(g, "um can i get twelve ounce dark roast drip coffee"));
+    assert_true(sentence_accepted(g, "yes"));
+    assert_false(sentence_accepted(g, "latte cancel help"));
+    assert_false(sentence_accepted(g, "what is the weather today"));
+    /* digits of the menu ("8 oz") are spelled; no digit reaches the lexicon */
+    for (size_t i = 0; i < vc_grammar_word_count(g); i++)
+        assert_null(strpbrk(vc_grammar_word(g, i), "0123456789"));
+    vc_grammar_free(g);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+static const char RETAIL_INI[] = "[pack]\nname = shop\ndefault_locale = en-US\n"
+                                 "[lists]\nproduct = catalog:products\n";
+static const char RETAIL_INTENTS[] = "[reorder]\n"
+                                     "(reorder | buy) [<quantity:number 1..20>] <product>\n";
+
+static void update_after_a_list_change_adds_the_new_words(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    vc_pack_file files[] = {{"pack.ini", RETAIL_INI}, {"intents.txt", RETAIL_INTENTS}};
+    vc_pack *pack;
+    vc_understander *u;
+    vc_recogniser *r;
+    vc_grammar_stats before, after;
+    assert_int_equal(vc_pack_load_memory(files, 2, &pack), VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    vc_list_entry first[] = {{"coffee filters", "SKU-1", 0}};
+    assert_int_equal(vc_understander_set_list(u, "product", first, 1), VC_OK);
+    assert_int_equal(vc_recogniser_new(NULL, u, &r), VC_OK);
+    vc_recogniser_grammar_stats(r, &before);
+    assert_true(before.states > 0);
+    assert_true(before.words > 0);
+
+    vc_list_entry more[] = {{"coffee filters", "SKU-1", 0}, {"zorbex oat drink", "SKU-2", 0}};
+    assert_int_equal(vc_understander_set_list(u, "product", more, 2), VC_OK);
+    assert_int_equal(vc_recogniser_update_grammar(r), VC_OK);
+    vc_recogniser_grammar_stats(r, &after);
+    printf("grammar words %zu -> %zu, espeak-ng words %zu\n", before.words, after.words,
+           after.oov_words);
+    assert_int_equal(after.words, before.words + 3); /* zorbex, oat, drink */
+    assert_int_equal(after.oov_words, 1);            /* zorbex */
+
+    /* the decoder still works on the new grammar */
+    vc_transcript t;
+    int16_t *zeros = calloc(8000, sizeof *zeros);
+    assert_int_equal(vc_recogniser_decode(r, zeros, 8000, &t), VC_OK);
+    vc_transcript_clear(&t);
+    free(zeros);
+
+    /* an empty list leaves no sentence: the update fails, the old grammar stays */
+    assert_int_equal(vc_understander_set_list(u, "product", NULL, 0), VC_OK);
+    assert_int_equal(vc_recogniser_update_grammar(r), VC_EINVAL);
+    vc_recogniser_grammar_stats(r, &before);
+    assert_int_equal(before.words, after.words);
+    vc_recogniser_free(r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)len + 1);
+    assert_non_null(s);
+    s[fread(s, 1, (size_t)len, f)] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void trim_copy(const char *s, char *out, size_t cap)
+{
+    while (*s == ' ')
+        s++;
+    snprintf(out, cap, "%s", s);
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == ' ')
+        out[--n] = '\0';
+}
+
+static void cafe_pack_hears_barista_recordings(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    vc_pack *pack;
+    vc_understander *u;
+    vc_recogniser *r;
+    assert_int_equal(vc_pack_load(CAFE_PACK, &pack), VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_recogniser_new(NULL, u, &r), VC_OK);
+    char *json = read_text(DATA_DIR "/barista-dev/labels.json");
+    cJSON *labels = cJSON_Parse(json);
+    assert_non_null(labels);
+
+    /* The first five in sorted order, not picked by hand. */
+    char *names[5];
+    size_t n = 0;
+    {
+        char *all[4096];
+        size_t n_all = 0;
+        DIR *d = opendir(DATA_DIR "/barista-dev/wav");
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d)) && n_all < 4096;)
+            if (strstr(e->d_name, ".wav"))
+                all[n_all++] = strdup(e->d_name);
+        closedir(d);
+        qsort(all, n_all, sizeof *all, cmp_str);
+        for (size_t i = 0; i < n_all; i++) {
+            if (i < 5)
+                names[n++] = all[i];
+            else
+                free(all[i]);
+        }
+    }
+    assert_int_equal(n, 5);
+    size_t right = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[1024];
+        size_t n_samples;
+        vc_transcript t;
+        vc_understanding un;
+        snprintf(path, sizeof path, DATA_DIR "/barista-dev/wav/%s", names[i]);
+        int16_t *pcm = read_wav(path, &n_samples);
+        assert_int_equal(vc_recogniser_decode(r, pcm, n_samples, &t), VC_OK);
+        assert_true(t.text[0] != '\0');
+        assert_int_equal(vc_understand(u, t.text, &un), VC_OK);
+        const cJSON *lab = cJSON_GetObjectItem(labels, names[i]);
+        assert_non_null(lab);
+        const cJSON *intent = cJSON_GetObjectItem(lab, "intent"), *slot;
+        int ok = un.intent && cJSON_IsString(intent) && strcmp(un.intent, intent->valuestring) == 0;
+        printf("%s \"%s\" (conf %.2f, RTF %.3f) -> %s\n", names[i], t.text, t.confidence,
+               t.decode_seconds / t.audio_seconds, un.intent ? un.intent : "null");
+        cJSON_ArrayForEach(slot, cJSON_GetObjectItem(lab, "slots"))
+        {
+            char want[256];
+            trim_copy(cJSON_IsString(slot) ? slot->valuestring : "", want, sizeof want);
+            const vc_slot *got = vc_understanding_slot(&un, slot->string);
+            int same = got && got->value && strcmp(got->value, want) == 0;
+            ok &= same;
+            printf("    %-14s label \"%s\" heard \"%s\"%s\n", slot->string, want,
+                   got && got->value ? got->value : "-", same ? "" : "  <-- differs");
+        }
+        right += ok;
+        vc_understanding_clear(&un);
+        vc_transcript_clear(&t);
+        free(pcm);
+        free(names[i]);
+    }
+    printf("barista-dev, first %zu recordings: %zu fully right (reported, not asserted)\n", n,
+           right);
+    cJSON_Delete(labels);
+    free(json);
+    vc_recogniser_free(r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+static void bad_arguments_are_errors(void **state)
+{
+    (void)state;
+    vc_recogniser *r = (vc_recogniser *)1;
+    vc_transcript t;
+    assert_int_equal(vc_recogniser_new(NULL, NULL, &r), VC_EINVAL);
+    assert_null(r);
+    assert_int_equal(vc_recogniser_decode(NULL, NULL, 10, &t), VC_EINVAL);
+    vc_recogniser_free(NULL);
+    vc_transcript_clear(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spelling_follows_the_dictionary),
+        cmocka_unit_test(invented_brand_names_get_model_phones),
+        cmocka_unit_test(project_lexicon_overrides_and_alternatives_load),
+        cmocka_unit_test(cafe_grammar_is_small_and_takes_menu_orders),
+        cmocka_unit_test(bad_arguments_are_errors),
+        cmocka_unit_test(goforward_recording_gives_its_transcript),
+        cmocka_unit_test(silence_gives_empty_text),
+        cmocka_unit_test(update_after_a_list_change_adds_the_new_words),
+        cmocka_unit_test(cafe_pack_hears_barista_recordings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
