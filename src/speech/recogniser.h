@@ -23,7 +23,15 @@ typedef struct {
     const char *lexicon;    /* extra entries (models/lexicon.dict); NULL: none */
     /* decoder settings; 0 = the recogniser's tuned defaults */
     double beam, wbeam, pbeam;
+    /* A transcript whose confidence is below this is marked rejected; 0 =
+     * the tuned default (VC_RECOGNISER_REJECT_BELOW), negative = never. */
+    double reject_below;
 } vc_recogniser_config;
+
+/* The default rejection threshold on vc_transcript.confidence: 0.5 is a
+ * phone-loop gap just above every in-domain recording measured (recogniser.c
+ * has the measurements; it catches noise, not out-of-domain speech). */
+#define VC_RECOGNISER_REJECT_BELOW 0.5
 
 typedef struct vc_recogniser vc_recogniser;
 
@@ -44,15 +52,25 @@ typedef struct {
 
 typedef struct {
     char *text;         /* the words heard, space separated; "" for none */
-    double confidence;  /* 0..1, from the decoder's posterior */
+    double confidence;  /* 0..1: how close the grammar's best path comes to a
+                           free phone loop on the same audio (recogniser.c) */
     vc_word *words;
     size_t n_words;
     double audio_seconds;
     double decode_seconds; /* CPU time spent decoding */
+    /* Set when confidence < the configured reject_below: the words are
+     * probably not in the grammar (out-of-domain speech or noise). text and
+     * words are kept for logs; callers must not act on them. */
+    int rejected;
+    double posterior; /* 0..1, the best path's posterior in the FSG lattice */
+    /* Acoustic log-likelihood per speech frame (natural log) by which the
+     * grammar's best path falls short of the free phone loop; >= 0 in
+     * practice, large when the words are outside the grammar. */
+    double phone_loop_gap;
 } vc_transcript;
 
 /* Decodes one utterance of 16 kHz mono PCM. Nothing heard is not an error:
- * text is "" and confidence 0. */
+ * text is "" and confidence 0 (not marked rejected). */
 VC_MUST_CHECK vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
                                              vc_transcript *out);
 void vc_transcript_clear(vc_transcript *t);

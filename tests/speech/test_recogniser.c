@@ -434,6 +434,115 @@ static void cafe_pack_hears_barista_recordings(void **state)
     vc_pack_free(pack);
 }
 
+/* Rejection (recogniser.c: the gap to a free phone loop). */
+
+static vc_recogniser *cafe_recogniser(const vc_recogniser_config *cfg, vc_pack **pack,
+                                      vc_understander **u)
+{
+    vc_recogniser *r;
+    assert_int_equal(vc_pack_load(CAFE_PACK, pack), VC_OK);
+    assert_int_equal(vc_understander_new(*pack, u), VC_OK);
+    assert_int_equal(vc_recogniser_new(cfg, *u, &r), VC_OK);
+    return r;
+}
+
+static void in_domain_barista_recordings_are_not_rejected(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    vc_pack *pack;
+    vc_understander *u;
+    vc_recogniser *r = cafe_recogniser(NULL, &pack, &u);
+    char *all[4096];
+    size_t n_all = 0;
+    DIR *d = opendir(DATA_DIR "/barista-dev/wav");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) && n_all < 4096;)
+        if (strstr(e->d_name, ".wav"))
+            all[n_all++] = strdup(e->d_name);
+    closedir(d);
+    qsort(all, n_all, sizeof *all, cmp_str);
+    assert_true(n_all >= 3);
+    for (size_t i = 0; i < 3; i++) { /* the first three in sorted order */
+        char path[1024];
+        size_t n;
+        vc_transcript t;
+        snprintf(path, sizeof path, DATA_DIR "/barista-dev/wav/%s", all[i]);
+        int16_t *pcm = read_wav(path, &n);
+        assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
+        printf("%s \"%s\" gap %.3f confidence %.3f posterior %.3f\n", all[i], t.text,
+               t.phone_loop_gap, t.confidence, t.posterior);
+        assert_true(t.text[0] != '\0');
+        assert_false(t.rejected);
+        assert_true(t.confidence >= VC_RECOGNISER_REJECT_BELOW && t.confidence <= 1);
+        assert_true(t.posterior > 0 && t.posterior <= 1);
+        /* times count from this recording's start, after earlier decodes and
+         * the phone loop's passes */
+        assert_true(t.words[t.n_words - 1].end <= t.audio_seconds + 0.05);
+        assert_true(t.words[t.n_words - 1].end > t.audio_seconds / 2);
+        vc_transcript_clear(&t);
+        free(pcm);
+    }
+    for (size_t i = 0; i < n_all; i++)
+        free(all[i]);
+    vc_recogniser_free(r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+static void kitchen_noise_is_rejected_or_heard_as_nothing(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    vc_pack *pack;
+    vc_understander *u;
+    vc_recogniser *r = cafe_recogniser(NULL, &pack, &u);
+    size_t n;
+    vc_transcript t;
+    int16_t *pcm = read_wav(DATA_DIR "/noise/kitchen.wav", &n);
+    assert_true(n >= 32000);
+    assert_int_equal(vc_recogniser_decode(r, pcm, 32000, &t), VC_OK); /* the first 2 s */
+    printf("kitchen noise: \"%s\" gap %.3f confidence %.3f rejected %d\n", t.text,
+           t.phone_loop_gap, t.confidence, t.rejected);
+    assert_true(t.rejected || t.text[0] == '\0');
+    vc_transcript_clear(&t);
+    free(pcm);
+    vc_recogniser_free(r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+/* reject_below decides the flag from the same confidence: above any
+ * confidence rejects everything, negative never rejects. */
+static void reject_below_sets_the_rejected_flag(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    size_t n;
+    int16_t *pcm = read_raw(DATA_DIR "/sphinx-test/goforward.raw", &n);
+    double thresholds[] = {1.01, -1};
+    for (size_t i = 0; i < 2; i++) {
+        vc_pack *pack;
+        vc_understander *u;
+        vc_recogniser_config cfg = {.reject_below = thresholds[i]};
+        vc_recogniser *r = cafe_recogniser(&cfg, &pack, &u);
+        vc_transcript t;
+        assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
+        printf("goforward against the cafe pack: \"%s\" gap %.3f confidence %.3f\n", t.text,
+               t.phone_loop_gap, t.confidence);
+        assert_true(t.text[0] != '\0'); /* the grammar forces some words onto it */
+        assert_int_equal(t.rejected, thresholds[i] > 0);
+        vc_transcript_clear(&t);
+        vc_recogniser_free(r);
+        vc_understander_free(u);
+        vc_pack_free(pack);
+    }
+    free(pcm);
+}
+
 static void bad_arguments_are_errors(void **state)
 {
     (void)state;
@@ -458,6 +567,9 @@ int main(void)
         cmocka_unit_test(silence_gives_empty_text),
         cmocka_unit_test(update_after_a_list_change_adds_the_new_words),
         cmocka_unit_test(cafe_pack_hears_barista_recordings),
+        cmocka_unit_test(in_domain_barista_recordings_are_not_rejected),
+        cmocka_unit_test(kitchen_noise_is_rejected_or_heard_as_nothing),
+        cmocka_unit_test(reject_below_sets_the_rejected_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
