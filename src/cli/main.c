@@ -1,6 +1,9 @@
 /* voxcart: the command-line front of the assistant. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +12,12 @@
 #include <unistd.h>
 
 #include "assistant/assistant.h"
+#include "audio/audio_file.h"
 #include "build_config.h"
 #include "core/fsutil.h"
 #include "core/utf8.h"
+#include "eval.h"
+#include "speech/recogniser.h"
 #include "speech/synthesiser.h"
 
 #define TEXT_FILE_MAX_BYTES (16u << 20)
@@ -26,6 +32,11 @@ static const char usage[] =
     "                             replies printed and spoken (audio device or WAV files)\n"
     "  understand [--json] (--text TEXT | --text-file FILE | FILE.wav ...)\n"
     "                             what each input means: intent, slots, confidence\n"
+    "  transcribe [--json] FILE.wav ...\n"
+    "                             the words heard in each recording, with their times\n"
+    "                             and the decoder's confidence\n"
+    "  eval --labels labels.json DIR [--noise N.wav --snr clean,24,12] [--seed S]\n"
+    "       [--limit N] [--json]  command acceptance rate on labelled recordings\n"
     "  ask TEXT                   one dialog turn; the conversation carries on across calls\n"
     "  chat                       an interactive text conversation\n"
     "  catalog import FILE.json   replace the store's catalog (all or nothing)\n"
@@ -41,7 +52,15 @@ static const char usage[] =
     "      --new            `ask`: start a new conversation\n"
     "      --speak          `ask`, `chat`: also speak the replies\n"
     "      --wav-dir DIR    write spoken replies as WAV files to DIR\n"
-    "      --json           `understand`: one JSON object per input, one a line\n"
+    "      --json           `understand`, `transcribe`: one JSON object per input,\n"
+    "                       one a line; `eval`: a JSON summary\n"
+    "      --raw-rate N     audio files are headerless s16le mono at N Hz\n"
+    "      --labels FILE    `eval`: file name -> {\"intent\", \"slots\"} (JSON)\n"
+    "      --noise FILE     `eval`: noise mixed into the recordings\n"
+    "      --snr LIST       `eval`: conditions, 'clean' or dB, comma separated\n"
+    "                       (default: clean)\n"
+    "      --seed S         `eval`: picks each recording's stretch of noise (default 0)\n"
+    "      --limit N        `eval`: only the first N recordings (sorted by name)\n"
     "  -t, --text TEXT      `understand`: a sentence (repeatable)\n"
     "  -f, --text-file FILE `understand`: one sentence a line\n"
     "  -h, --help           this help\n";
@@ -56,6 +75,12 @@ typedef struct {
     const char *text_file;
     const char **texts;
     size_t n_texts;
+    const char *labels;
+    const char *noise;
+    const char *snr;
+    unsigned long long seed;
+    size_t limit;
+    int raw_rate;
     int json;
     int new_session;
     int speak;
@@ -122,6 +147,36 @@ static vc_status open_synthesiser(const vc_config *cfg, vc_speak_mode mode, cons
         .output_device = cfg->output_device,
     };
     return vc_synthesiser_new(&sc, out);
+}
+
+/* The decoder for the assistant's pack and catalog, with the project's own
+ * pronunciations when the models folder has them. Loaded once per process:
+ * every file of a command is decoded by it. */
+static vc_status open_recogniser(vc_assistant *a, vc_recogniser **out)
+{
+    vc_recogniser_config rcfg = {0};
+    char lexicon[1024];
+    int len = snprintf(lexicon, sizeof lexicon, "%s/lexicon.dict", vc_models_dir());
+
+    if (len > 0 && (size_t)len < sizeof lexicon && file_exists(lexicon))
+        rcfg.lexicon = lexicon;
+    return vc_recogniser_new(&rcfg, vc_assistant_understander(a), out);
+}
+
+static vc_audio_read_options read_options(const options *o)
+{
+    vc_audio_read_options ro = {.raw_rate = o->raw_rate};
+    return ro;
+}
+
+/* A JSON string literal of s ("\"name\"" with escapes); NULL without memory. */
+static char *json_quote(const char *s)
+{
+    cJSON *str = cJSON_CreateString(s);
+    char *out = str ? cJSON_PrintUnformatted(str) : NULL;
+
+    cJSON_Delete(str);
+    return out;
 }
 
 /* ---- understand ----------------------------------------------------------- */
@@ -246,6 +301,68 @@ static int is_audio_path(const char *arg)
     return 0;
 }
 
+/* The contract object of one recording, with "file" first. */
+static void print_audio_understanding(const char *file, const vc_understanding *u, int json)
+{
+    char *contract, *quoted;
+
+    if (!json) {
+        printf("%s: ", file);
+        print_understanding(u, 0);
+        return;
+    }
+    contract = vc_understanding_to_json(u);
+    quoted = json_quote(file);
+    if (contract && quoted && contract[0] == '{')
+        printf("{\"file\":%s,%s\n", quoted, contract + 1);
+    else
+        fprintf(stderr, "voxcart: understand: %s: out of memory writing the result\n", file);
+    free(quoted);
+    free(contract);
+}
+
+/* Reads, decodes and understands each audio file with one recogniser. A
+ * file that cannot be read gets its error object and the next one is
+ * heard; the result says whether any failed. */
+static int understand_audio_files(const options *o, vc_assistant *a, int argc, char **argv)
+{
+    vc_audio_read_options ro = read_options(o);
+    vc_understander *und = vc_assistant_understander(a);
+    vc_recogniser *rec = NULL;
+    int failed = 0, any_audio = 0;
+
+    for (int i = 0; i < argc; i++)
+        any_audio |= is_audio_path(argv[i]);
+    /* the model is loaded only when there is something for it to hear */
+    if (any_audio && open_recogniser(a, &rec) != VC_OK)
+        return fail("understand: loading the recogniser");
+    for (int i = 0; i < argc; i++) {
+        vc_audio audio = {0};
+        vc_transcript t = {0};
+        vc_understanding u = {0};
+        if (!is_audio_path(argv[i])) {
+            print_input_error(o->json, argv[i], argv[i], "not an audio file name");
+            failed = 1;
+            continue;
+        }
+        if (vc_audio_read_file(argv[i], &ro, &audio) != VC_OK ||
+            vc_recogniser_decode(rec, audio.samples, audio.n, &t) != VC_OK) {
+            print_input_error(o->json, argv[i], argv[i], vc_error_detail());
+            failed = 1;
+        } else if (vc_understand_transcript(und, &t, &u) != VC_OK) {
+            failed |= fail("understand");
+        } else {
+            print_audio_understanding(argv[i], &u, o->json);
+        }
+        fflush(stdout);
+        vc_understanding_clear(&u);
+        vc_transcript_clear(&t);
+        vc_audio_clear(&audio);
+    }
+    vc_recogniser_free(rec);
+    return failed;
+}
+
 static int cmd_understand(const options *o, int argc, char **argv)
 {
     vc_assistant *a = NULL;
@@ -268,16 +385,163 @@ static int cmd_understand(const options *o, int argc, char **argv)
     }
     if (o->text_file)
         failed |= understand_text_file(und, o->text_file, o->json);
-    /* Audio arrives with the speech-in issue; until then every audio input
-     * still gets its one line, saying so. */
-    for (int i = 0; i < argc; i++) {
-        const char *why = is_audio_path(argv[i]) ? "audio input is not supported yet"
-                                                 : "not an audio file name";
-        print_input_error(o->json, argv[i], argv[i], why);
-        failed = 1;
-    }
+    if (argc > 0)
+        failed |= understand_audio_files(o, a, argc, argv);
     vc_assistant_free(a);
     return failed;
+}
+
+/* ---- transcribe and eval ----------------------------------------------------- */
+
+static void print_transcript(const char *file, const vc_transcript *t, int json)
+{
+    cJSON *obj, *words;
+    char *line = NULL;
+
+    if (!json) {
+        printf("%s: \"%s\"  confidence %.2f, %.2f s of audio decoded in %.3f s\n", file, t->text,
+               t->confidence, t->audio_seconds, t->decode_seconds);
+        for (size_t i = 0; i < t->n_words; i++)
+            printf("  %7.2f %7.2f  %s\n", t->words[i].start, t->words[i].end, t->words[i].word);
+        return;
+    }
+    obj = cJSON_CreateObject();
+    if (obj && cJSON_AddStringToObject(obj, "file", file) &&
+        cJSON_AddStringToObject(obj, "text", t->text ? t->text : "") &&
+        cJSON_AddNumberToObject(obj, "confidence", t->confidence) &&
+        (words = cJSON_AddArrayToObject(obj, "words")) != NULL) {
+        size_t i;
+        for (i = 0; i < t->n_words; i++) {
+            cJSON *w = cJSON_CreateObject();
+            if (!w)
+                break;
+            cJSON_AddItemToArray(words, w);
+            if (!cJSON_AddStringToObject(w, "word", t->words[i].word) ||
+                !cJSON_AddNumberToObject(w, "start", t->words[i].start) ||
+                !cJSON_AddNumberToObject(w, "end", t->words[i].end))
+                break;
+        }
+        if (i == t->n_words && cJSON_AddNumberToObject(obj, "audio_seconds", t->audio_seconds) &&
+            cJSON_AddNumberToObject(obj, "decode_seconds", t->decode_seconds))
+            line = cJSON_PrintUnformatted(obj);
+    }
+    if (line)
+        puts(line);
+    else
+        fprintf(stderr, "voxcart: transcribe: %s: out of memory writing the result\n", file);
+    free(line);
+    cJSON_Delete(obj);
+}
+
+static void print_transcribe_error(const char *file, const char *why, int json)
+{
+    cJSON *obj;
+    char *line = NULL;
+
+    if (!json) {
+        printf("%s: %s\n", file, why);
+        return;
+    }
+    obj = cJSON_CreateObject();
+    if (obj && cJSON_AddStringToObject(obj, "file", file) && cJSON_AddNullToObject(obj, "text") &&
+        cJSON_AddStringToObject(obj, "error", why))
+        line = cJSON_PrintUnformatted(obj);
+    if (line)
+        puts(line);
+    free(line);
+    cJSON_Delete(obj);
+}
+
+static int cmd_transcribe(const options *o, int argc, char **argv)
+{
+    vc_audio_read_options ro = read_options(o);
+    vc_assistant *a = NULL;
+    vc_recogniser *rec = NULL;
+    vc_config cfg;
+    int failed = 0;
+
+    if (argc == 0) {
+        fprintf(stderr, "voxcart transcribe: give one or more audio files\n");
+        return 2;
+    }
+    if (open_assistant(o, &cfg, &a) != VC_OK)
+        return fail("transcribe");
+    if (open_recogniser(a, &rec) != VC_OK) {
+        failed = fail("transcribe: loading the recogniser");
+        goto out_free_assistant;
+    }
+    for (int i = 0; i < argc; i++) {
+        vc_audio audio = {0};
+        vc_transcript t = {0};
+        if (vc_audio_read_file(argv[i], &ro, &audio) != VC_OK ||
+            vc_recogniser_decode(rec, audio.samples, audio.n, &t) != VC_OK) {
+            print_transcribe_error(argv[i], vc_error_detail(), o->json);
+            failed = 1;
+        } else {
+            print_transcript(argv[i], &t, o->json);
+        }
+        fflush(stdout);
+        vc_transcript_clear(&t);
+        vc_audio_clear(&audio);
+    }
+    vc_recogniser_free(rec);
+out_free_assistant:
+    vc_assistant_free(a);
+    return failed;
+}
+
+static int cmd_eval(const options *o, int argc, char **argv)
+{
+    vc_audio_read_options ro = read_options(o);
+    vc_eval_options eo = {0};
+    vc_eval *e = NULL;
+    vc_assistant *a = NULL;
+    vc_recogniser *rec = NULL;
+    vc_config cfg;
+    int bad_input = 0, ret = 1;
+
+    if (argc != 1 || !o->labels) {
+        fprintf(stderr, "usage: voxcart eval --labels labels.json DIR [--noise N.wav --snr "
+                        "clean,24,12] [--seed S] [--limit N] [--json]\n");
+        return 2;
+    }
+    eo.labels_path = o->labels;
+    eo.dir = argv[0];
+    eo.noise_path = o->noise;
+    eo.seed = o->seed;
+    eo.limit = o->limit;
+    eo.json = o->json;
+    eo.read_options = &ro;
+    if (o->snr && vc_eval_parse_conditions(o->snr, &eo) != VC_OK) {
+        fail("eval");
+        return 2;
+    }
+    if (o->noise && !o->snr) {
+        fprintf(stderr, "voxcart eval: --noise needs --snr (say which levels to test)\n");
+        return 2;
+    }
+    if (vc_eval_new(&eo, &e) != VC_OK)
+        return fail("eval");
+    if (open_assistant(o, &cfg, &a) != VC_OK) {
+        ret = fail("eval");
+        goto out_free_eval;
+    }
+    if (open_recogniser(a, &rec) != VC_OK) {
+        ret = fail("eval: loading the recogniser");
+        goto out_free_assistant;
+    }
+    if (vc_eval_run(e, rec, vc_assistant_understander(a), &bad_input) != VC_OK) {
+        ret = fail("eval");
+        goto out_free_recogniser;
+    }
+    ret = bad_input;
+out_free_recogniser:
+    vc_recogniser_free(rec);
+out_free_assistant:
+    vc_assistant_free(a);
+out_free_eval:
+    vc_eval_free(e);
+    return ret;
 }
 
 /* ---- conversations --------------------------------------------------------- */
@@ -558,6 +822,24 @@ out:
     return ret;
 }
 
+/* A whole decimal number from min to max, or a message and -1. */
+static int parse_count(const char *text, const char *option, unsigned long long min,
+                       unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) {
+        fprintf(stderr, "voxcart: %s: '%s' is not a whole number from %llu to %llu\n", option,
+                text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -572,10 +854,17 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"text", required_argument, NULL, 't'},
         {"text-file", required_argument, NULL, 'f'},
+        {"raw-rate", required_argument, NULL, 'r'},
+        {"labels", required_argument, NULL, 'L'},
+        {"noise", required_argument, NULL, 'O'},
+        {"snr", required_argument, NULL, 'P'},
+        {"seed", required_argument, NULL, 'E'},
+        {"limit", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     options o = {0};
+    unsigned long long n;
     const char *cmd;
     int ch, ret;
 
@@ -596,6 +885,29 @@ int main(int argc, char **argv)
         case 'j': o.json = 1; break;
         case 't': o.texts[o.n_texts++] = optarg; break;
         case 'f': o.text_file = optarg; break;
+        case 'r':
+            if (parse_count(optarg, "--raw-rate", 1000, 384000, &n) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            o.raw_rate = (int)n;
+            break;
+        case 'L': o.labels = optarg; break;
+        case 'O': o.noise = optarg; break;
+        case 'P': o.snr = optarg; break;
+        case 'E':
+            if (parse_count(optarg, "--seed", 0, ULLONG_MAX, &o.seed) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            break;
+        case 'M':
+            if (parse_count(optarg, "--limit", 1, SIZE_MAX, &n) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            o.limit = (size_t)n;
+            break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }
@@ -617,6 +929,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "understand") == 0)
         ret = cmd_understand(&o, argc, argv);
+    else if (strcmp(cmd, "transcribe") == 0)
+        ret = cmd_transcribe(&o, argc, argv);
+    else if (strcmp(cmd, "eval") == 0)
+        ret = cmd_eval(&o, argc, argv);
     else if (strcmp(cmd, "ask") == 0)
         ret = cmd_ask(&o, argc, argv);
     else if (strcmp(cmd, "chat") == 0)

@@ -1,7 +1,8 @@
 /* The `voxcart` command as a user runs it: the output contract of
- * `understand --json`, conversations across `ask` calls, catalog import that
- * is all or nothing, and clear errors. Each case runs the real binary in a
- * temporary state directory. */
+ * `understand --json` (text and recordings), `transcribe` and `eval` on the
+ * shared recordings (skipped when ../shared/data is absent), conversations
+ * across `ask` calls, catalog import that is all or nothing, and clear
+ * errors. Each case runs the real binary in a temporary state directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +51,9 @@ static run_result run(const char *fmt, ...)
     r.status = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1;
     return r;
 }
+
+static void write_test_file(const char *name, const void *data, size_t len, char *path,
+                            size_t cap);
 
 static int setup(void **state)
 {
@@ -146,19 +150,225 @@ static void understand_number_slot_is_a_json_number(void **state)
     free(r.out);
 }
 
-static void understand_audio_input_says_not_supported_yet(void **state)
+#define SHARED_DATA VC_TEST_SOURCE_DIR "/../shared/data"
+#define BARISTA_WAV SHARED_DATA "/barista-dev/wav"
+#define BARISTA_1 BARISTA_WAV "/00e09cf0-a01d-453e-9b89-dc6e6d31d362.wav"
+#define BARISTA_2 BARISTA_WAV "/01a50d1b-ed05-4708-b076-5387ea170058.wav"
+
+/* The shared recordings are not part of the repository. */
+static void skip_without_shared_data(void)
 {
+    if (access(SHARED_DATA "/barista-dev/labels.json", R_OK) != 0 ||
+        access(BARISTA_1, R_OK) != 0 || access(BARISTA_2, R_OK) != 0) {
+        print_message("skipped: %s is absent\n", SHARED_DATA);
+        skip();
+    }
+}
+
+/* The next line of *cursor as a JSON object (the line is consumed). */
+static cJSON *next_json_line(char **cursor)
+{
+    char *line = *cursor, *nl;
+
+    assert_non_null(line);
+    nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = NULL;
+    }
+    return cJSON_Parse(line);
+}
+
+static void assert_contract_object(const cJSON *o)
+{
+    const cJSON *intent = cJSON_GetObjectItem(o, "intent");
+    const cJSON *conf = cJSON_GetObjectItem(o, "confidence");
+
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "text")));
+    assert_true(cJSON_IsString(intent) || cJSON_IsNull(intent));
+    assert_true(cJSON_IsNumber(conf));
+    assert_true(conf->valuedouble >= 0.0 && conf->valuedouble <= 1.0);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(o, "slots")));
+}
+
+static void transcribe_json_gives_words_times_and_confidence_per_file(void **state)
+{
+    char *cursor;
+    run_result r;
+
+    (void)state;
+    skip_without_shared_data();
+    r = run("--domain cafe transcribe --json %s %s", BARISTA_1, BARISTA_2);
+    assert_int_equal(r.status, 0);
+    cursor = r.out;
+    for (int i = 0; i < 2; i++) {
+        cJSON *o = next_json_line(&cursor), *words, *w;
+        double audio, last_end = 0;
+        assert_non_null(o);
+        assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring,
+                            i == 0 ? BARISTA_1 : BARISTA_2);
+        assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "text")));
+        assert_true(strlen(cJSON_GetObjectItem(o, "text")->valuestring) > 0);
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItem(o, "confidence")));
+        assert_true(cJSON_GetObjectItem(o, "confidence")->valuedouble >= 0.0);
+        assert_true(cJSON_GetObjectItem(o, "confidence")->valuedouble <= 1.0);
+        audio = cJSON_GetObjectItem(o, "audio_seconds")->valuedouble;
+        assert_true(audio > 1.0 && audio < 20.0); /* 4-15 s recordings */
+        assert_true(cJSON_GetObjectItem(o, "decode_seconds")->valuedouble >= 0.0);
+        words = cJSON_GetObjectItem(o, "words");
+        assert_true(cJSON_GetArraySize(words) > 0);
+        cJSON_ArrayForEach(w, words) {
+            double start = cJSON_GetObjectItem(w, "start")->valuedouble;
+            double end = cJSON_GetObjectItem(w, "end")->valuedouble;
+            assert_true(cJSON_IsString(cJSON_GetObjectItem(w, "word")));
+            assert_true(start >= 0.0 && start <= end);
+            assert_true(start >= last_end - 0.05); /* in order */
+            /* times count from the start of this file, whatever was decoded before */
+            if (end > audio + 0.05)
+                fail_msg("%s: word \"%s\" ends at %.2f s, after the %.2f s of audio",
+                         cJSON_GetObjectItem(o, "file")->valuestring,
+                         cJSON_GetObjectItem(w, "word")->valuestring, end, audio);
+            last_end = end;
+        }
+        cJSON_Delete(o);
+    }
+    free(r.out);
+}
+
+static void understand_audio_gives_contract_objects_and_names_bad_files(void **state)
+{
+    static const char corrupt[] = "RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00garbage!";
+    char path[256], *cursor;
     run_result r;
     cJSON *o;
 
     (void)state;
-    r = run("understand --json --domain cafe order.wav");
-    assert_int_not_equal(r.status, 0);
-    o = cJSON_Parse(r.out);
+    skip_without_shared_data();
+    write_test_file("corrupt.wav", corrupt, sizeof corrupt - 1, path, sizeof path);
+    r = run("--domain cafe understand --json %s %s %s/missing.wav", BARISTA_1, path, state_dir);
+    assert_int_equal(r.status, 1);
+    cursor = r.out;
+    o = next_json_line(&cursor); /* the good file: the contract, plus its name */
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, BARISTA_1);
+    assert_contract_object(o);
+    assert_null(cJSON_GetObjectItem(o, "error"));
+    cJSON_Delete(o);
+    o = next_json_line(&cursor); /* corrupt: rejected, saying why */
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, path);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "intent")));
+    assert_non_null(strstr(cJSON_GetObjectItem(o, "error")->valuestring, "corrupt.wav"));
+    cJSON_Delete(o);
+    o = next_json_line(&cursor); /* missing: the process went on to it */
     assert_non_null(o);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "intent")));
-    assert_non_null(strstr(cJSON_GetObjectItem(o, "error")->valuestring, "not supported yet"));
+    assert_non_null(strstr(cJSON_GetObjectItem(o, "error")->valuestring, "missing.wav"));
     cJSON_Delete(o);
+    free(r.out);
+}
+
+static void eval_prints_an_acceptance_rate_consistent_with_its_counts(void **state)
+{
+    double rate = -1;
+    unsigned understood = 99, total = 0;
+    const char *line;
+    cJSON *o, *c;
+    run_result r;
+
+    (void)state;
+    skip_without_shared_data();
+    r = run("--domain cafe eval --labels %s/barista-dev/labels.json %s --limit 5", SHARED_DATA,
+            BARISTA_WAV);
+    assert_int_equal(r.status, 0);
+    line = strstr(r.out, "command acceptance rate, clean: ");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "command acceptance rate, clean: %lf %% (%u of %u understood)",
+                            &rate, &understood, &total), 3);
+    assert_int_equal(total, 5);
+    assert_true(understood <= total);
+    assert_true(rate > 100.0 * understood / total - 0.1 && rate < 100.0 * understood / total + 0.1);
+    assert_non_null(strstr(r.out, "mean real-time factor: "));
+    free(r.out);
+
+    /* the JSON summary says the same in a form a program reads */
+    r = run("--domain cafe eval --json --labels %s/barista-dev/labels.json %s --limit 2 "
+            "--snr clean,12 --noise %s/noise/kitchen.wav", SHARED_DATA, BARISTA_WAV, SHARED_DATA);
+    assert_int_equal(r.status, 0);
+    /* stderr's progress lines come with it: the summary is the line in braces */
+    line = strstr(r.out, "{\"labels\"");
+    assert_non_null(line);
+    o = cJSON_ParseWithOpts(line, NULL, 0);
+    assert_non_null(o);
+    assert_int_equal(cJSON_GetObjectItem(o, "recordings")->valueint, 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "conditions")), 2);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(o, "conditions")) {
+        int n = cJSON_GetObjectItem(c, "total")->valueint;
+        int ok = cJSON_GetObjectItem(c, "understood")->valueint;
+        assert_int_equal(n, 2);
+        assert_true(ok >= 0 && ok <= n);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(c, "failures")), n - ok);
+        assert_true(cJSON_GetObjectItem(c, "real_time_factor")->valuedouble > 0.0);
+    }
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(
+        cJSON_GetObjectItem(o, "conditions"), 0), "snr_db")));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "conditions"),
+                                                            1), "snr_db")->valueint, 12);
+    cJSON_Delete(o);
+    free(r.out);
+}
+
+static void eval_names_labelled_recordings_missing_from_the_directory(void **state)
+{
+    static const char labels[] = "{\"here.wav\": {\"intent\": \"orderDrink\"},"
+                                 " \"gone-1.wav\": {\"intent\": \"orderDrink\"},"
+                                 " \"gone-2.wav\": {\"intent\": null}}";
+    char path[256], wav[256];
+    run_result r;
+
+    (void)state;
+    write_test_file("here.wav", "", 0, wav, sizeof wav);
+    write_test_file("missing-labels.json", labels, sizeof labels - 1, path, sizeof path);
+    r = run("--domain cafe eval --labels %s %s", path, state_dir);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "2 recordings named in"));
+    assert_non_null(strstr(r.out, "gone-1.wav, gone-2.wav"));
+    assert_null(strstr(r.out, "acceptance rate"));
+    free(r.out);
+}
+
+static void eval_refuses_malformed_labels_and_options(void **state)
+{
+    static const char broken[] = "{\"a.wav\": {\"intent\": \"orderDrink\",\n \"slots\": {";
+    static const char wrong_type[] = "{\"a.wav\": {\"intent\": \"orderDrink\", \"slots\": "
+                                     "{\"size\": 12}}}";
+    char path[256];
+    run_result r;
+
+    (void)state;
+    write_test_file("broken-labels.json", broken, sizeof broken - 1, path, sizeof path);
+    r = run("--domain cafe eval --labels %s %s", path, state_dir);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "broken-labels.json line 2: not valid JSON"));
+    free(r.out);
+    write_test_file("typed-labels.json", wrong_type, sizeof wrong_type - 1, path, sizeof path);
+    r = run("--domain cafe eval --labels %s %s", path, state_dir);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "\"a.wav\": slot size must be a string"));
+    free(r.out);
+    r = run("--domain cafe eval --labels %s --snr clean,loud %s", path, state_dir);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "'loud' is neither 'clean' nor an SNR"));
+    free(r.out);
+    r = run("--domain cafe eval --labels %s --snr 12 %s", path, state_dir);
+    assert_int_not_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "needs --noise"));
+    free(r.out);
+    r = run("--domain cafe eval %s", state_dir);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "usage: voxcart eval"));
     free(r.out);
 }
 
@@ -440,7 +650,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(understand_json_prints_one_contract_object_per_input),
         cmocka_unit_test(understand_number_slot_is_a_json_number),
-        cmocka_unit_test(understand_audio_input_says_not_supported_yet),
+        cmocka_unit_test(transcribe_json_gives_words_times_and_confidence_per_file),
+        cmocka_unit_test(understand_audio_gives_contract_objects_and_names_bad_files),
+        cmocka_unit_test(eval_prints_an_acceptance_rate_consistent_with_its_counts),
+        cmocka_unit_test(eval_names_labelled_recordings_missing_from_the_directory),
+        cmocka_unit_test(eval_refuses_malformed_labels_and_options),
         cmocka_unit_test(ask_carries_the_conversation_across_calls),
         cmocka_unit_test(catalog_import_refuses_a_bad_catalog_and_keeps_the_old_one),
         cmocka_unit_test(catalog_import_replaces_the_catalog),
