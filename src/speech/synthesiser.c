@@ -10,6 +10,8 @@
  * (the next test, the next conversation) hang. */
 #include "speech/synthesiser.h"
 
+#include "audio/quiet_stderr.h"
+
 #include <errno.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
@@ -163,43 +165,6 @@ out_unlock:
 
 /* ---- PortAudio ---------------------------------------------------------- */
 
-/* ALSA and JACK print pages of warnings to stderr while PortAudio probes a
- * machine without sound ("Unknown PCM cards.pcm.rear"...). Probing runs with
- * fd 2 pointed at /dev/null; VOXCART_LOG=debug keeps the noise. This swaps
- * the process's fd 2, so other threads' stderr output is lost meanwhile:
- * call it only while setting up, before any worker threads exist. */
-typedef struct {
-    int saved_fd;
-} quiet_stderr;
-
-static void stderr_silence(quiet_stderr *q)
-{
-    const char *lvl = getenv("VOXCART_LOG");
-    int devnull;
-
-    q->saved_fd = -1;
-    if (lvl && strcmp(lvl, "debug") == 0)
-        return;
-    fflush(stderr);
-    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (devnull < 0)
-        return;
-    q->saved_fd = dup(STDERR_FILENO);
-    if (q->saved_fd >= 0)
-        dup2(devnull, STDERR_FILENO);
-    close(devnull);
-}
-
-static void stderr_restore(quiet_stderr *q)
-{
-    if (q->saved_fd < 0)
-        return;
-    fflush(stderr);
-    dup2(q->saved_fd, STDERR_FILENO);
-    close(q->saved_fd);
-    q->saved_fd = -1;
-}
-
 static vc_status find_output_device(const char *name, PaDeviceIndex *out)
 {
     PaDeviceIndex n = Pa_GetDeviceCount();
@@ -234,11 +199,11 @@ static vc_status open_audio(vc_synthesiser *s, const char *device_name)
 {
     PaStreamParameters out = {0};
     const PaDeviceInfo *info;
-    quiet_stderr quiet;
+    vc_quiet_stderr quiet;
     PaError err;
     vc_status rc;
 
-    stderr_silence(&quiet);
+    vc_quiet_stderr_begin(&quiet);
     err = Pa_Initialize();
     if (err != paNoError) {
         rc = vc_fail(VC_EAUDIO, "PortAudio: cannot initialise: %s", Pa_GetErrorText(err));
@@ -260,14 +225,14 @@ static vc_status open_audio(vc_synthesiser *s, const char *device_name)
                      info && info->name ? info->name : "?", espeak_rate, Pa_GetErrorText(err));
         goto out_terminate;
     }
-    stderr_restore(&quiet);
+    vc_quiet_stderr_end(&quiet);
     return VC_OK;
 
 out_terminate:
     Pa_Terminate();
     s->pa_initialised = 0;
 out_restore:
-    stderr_restore(&quiet);
+    vc_quiet_stderr_end(&quiet);
     return rc;
 }
 
