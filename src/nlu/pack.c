@@ -41,6 +41,7 @@ typedef struct {
     vc_tpl *tree;
     size_t size; /* nodes with every rule reference expanded */
     int depth;   /* levels of nodes, likewise */
+    vc_tpl *speech; /* @name.speech: the recogniser's version, or NULL */
 } pack_rule;
 
 typedef struct {
@@ -983,6 +984,65 @@ static int section_header(const char *s, size_t len, char *name, size_t cap)
     return 1;
 }
 
+/* 1 when t refers (directly; the rules' own trees were checked when they
+ * were defined) to a rule at index `first` or later in pack->rules. */
+static int refers_to_rule_from(const vc_pack *pack, const vc_tpl *t, size_t first)
+{
+    if (t->kind == VC_TPL_RULE)
+        return (size_t)(find_rule(pack, t->name) - pack->rules) >= first;
+    for (size_t i = 0; i < t->n_kids; i++)
+        if (refers_to_rule_from(pack, t->kids[i], first))
+            return 1;
+    return 0;
+}
+
+/* "@name.speech = expression": the recogniser's version of rule @name (see
+ * models/README.md). s[1..name_end) is the name, s[i..len) what follows
+ * ".speech". The text path never sees it; vc_pack_rule_speech() gives it to
+ * the grammar compiler, which uses it for every reference to @name. */
+static vc_status speech_rule_line(parser *p, const char *s, size_t len, size_t name_end, size_t i)
+{
+    vc_pack *pack = p->pack;
+    char name[64];
+
+    if (name_end - 1 >= sizeof name)
+        return vc_fail(VC_EPARSE, "%s:%d: a rule needs a name: @name.speech = …", p->file,
+                       p->line);
+    memcpy(name, s + 1, name_end - 1);
+    name[name_end - 1] = '\0';
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i >= len || s[i] != '=')
+        return vc_fail(VC_EPARSE, "%s:%d: expected '=' after @%s.speech", p->file, p->line, name);
+    const pack_rule *found = find_rule(pack, name);
+    if (!found)
+        return vc_fail(VC_EPARSE,
+                       "%s:%d: @%s.speech before rule @%s (define the rule first)", p->file,
+                       p->line, name, name);
+    size_t index = (size_t)(found - pack->rules);
+    if (found->speech)
+        return vc_fail(VC_EPARSE, "%s:%d: rule @%s.speech defined twice", p->file, p->line,
+                       name);
+    p->rc = VC_OK;
+    vc_tpl *tree = parse_line(p, s + i + 1, len - i - 1);
+    if (!tree)
+        return p->rc;
+    /* The grammar compiler swaps in speech versions at every reference; only
+     * rules older than @name keep that expansion free of cycles
+     * (@a.speech = @b with @b = @a would never end). */
+    if (refers_to_rule_from(pack, tree, index))
+        return vc_fail(VC_EPARSE,
+                       "%s:%d: @%s.speech may use only rules defined before @%s", p->file,
+                       p->line, name, name);
+    size_t size;
+    int depth;
+    vc_status rc = check_measure(p, tree, &size, &depth);
+    if (rc != VC_OK)
+        return rc;
+    pack->rules[index].speech = tree;
+    return VC_OK;
+}
+
 static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
 {
     vc_pack *pack = p->pack;
@@ -1009,6 +1069,9 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
         while (i < len && is_name_char(s[i]))
             i++;
         size_t name_end = i;
+        if (name_end > 1 && len - i >= 7 && memcmp(s + i, ".speech", 7) == 0 &&
+            (len - i == 7 || !is_name_char(s[i + 7])))
+            return speech_rule_line(p, s, len, name_end, i + 7);
         while (i < len && (s[i] == ' ' || s[i] == '\t'))
             i++;
         if (i < len && s[i] == '=') {
@@ -1034,6 +1097,7 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
             pack->rules[pack->n_rules].tree = tree;
             pack->rules[pack->n_rules].size = size;
             pack->rules[pack->n_rules].depth = depth;
+            pack->rules[pack->n_rules].speech = NULL;
             if (!pack->rules[pack->n_rules].name)
                 return vc_fail(VC_ENOMEM, "%s:%d: out of memory", p->file, p->line);
             pack->n_rules++;
@@ -1416,6 +1480,12 @@ int vc_pack_dynamic_list(const vc_pack *pack, size_t i, const char **list_name, 
         }
     }
     return 0;
+}
+
+const vc_tpl *vc_pack_rule_speech(const vc_pack *pack, const char *rule)
+{
+    const pack_rule *r = pack && rule ? find_rule(pack, rule) : NULL;
+    return r ? r->speech : NULL;
 }
 
 size_t vc_pack_intent_count(const vc_pack *pack)

@@ -14,6 +14,8 @@
  *           words when value is NULL);
  *   RULE    a reference to rule `name`, whose tree is kids[0] (shared by
  *           every reference, so walk it per reference).
+ *           The recogniser's grammar instead walks the rule's speech
+ *           version when the pack defines one (vc_pack_rule_speech).
  * A grammar for the recogniser expands LIST from the list's phrases (file
  * lists) or from the entries last given to the understander (catalog lists),
  * NUMBER/DIGITS from number words, and TEXT from its vocabulary. */
@@ -59,6 +61,13 @@ size_t vc_pack_intent_count(const vc_pack *pack);
 const char *vc_pack_intent_name(const vc_pack *pack, size_t intent);
 size_t vc_pack_template_count(const vc_pack *pack, size_t intent);
 const vc_tpl *vc_pack_template(const vc_pack *pack, size_t intent, size_t i);
+
+/* The tree of `@rule.speech = …`, the version of rule `rule` the speech
+ * grammar compiler expands at every reference to @rule (in place of kids[0]
+ * of the RULE node); NULL when the pack has none. The understander ignores
+ * it. A speech version uses only rules defined before its base rule, so
+ * expanding speech versions recursively always ends. */
+const vc_tpl *vc_pack_rule_speech(const vc_pack *pack, const char *rule);
 
 size_t vc_pack_list_count(const vc_pack *pack);
 const char *vc_pack_list_name(const vc_pack *pack, size_t list);

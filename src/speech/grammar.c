@@ -505,11 +505,20 @@ static int32_t compile(nfa *b, const vc_tpl *t, int32_t start, int depth)
         nfa_arc_add(b, start, end, EPS);
         return end;
     }
-    case VC_TPL_TAG:
-    case VC_TPL_RULE: {
+    case VC_TPL_TAG: {
         int32_t s = nfa_state(b);
         nfa_arc_add(b, start, s, EPS);
         return t->n_kids ? compile(b, t->kids[0], s, depth + 1) : s;
+    }
+    case VC_TPL_RULE: {
+        /* A pack may give the recogniser a stricter rule (@name.speech): short
+         * alternatives that typed text needs let the decoder insert words. */
+        const vc_tpl *body = vc_pack_rule_speech(b->pack, t->name);
+        if (!body && t->n_kids)
+            body = t->kids[0];
+        int32_t s = nfa_state(b);
+        nfa_arc_add(b, start, s, EPS);
+        return body ? compile(b, body, s, depth + 1) : s;
     }
     case VC_TPL_LIST: {
         int32_t s = nfa_state(b), end = nfa_state(b);

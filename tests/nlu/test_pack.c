@@ -127,6 +127,14 @@ static void every_syntax_error_names_file_line_and_problem(void **state)
         {"[a]\nx\n", "first <x>\n", "slots/ordinal.txt:1:", "cannot contain slots"},
         {"[a]\nx\n", "first =\n", "slots/ordinal.txt:1:", "followed by a value"},
         {"[a]\nx\n", "@r\n", "slots/ordinal.txt:1:", "cannot use rules"},
+        {"[a]\n@r.speech = x\n@r = y\n", NULL, "intents.txt:2:", "@r.speech before rule @r"},
+        {"@r = x\n@r.speech = y\n@r.speech = z\n[a]\n@r\n", NULL, "intents.txt:3:",
+         "@r.speech defined twice"},
+        {"@r = x\n@r.speech [@r] y\n", NULL, "intents.txt:2:", "expected '='"},
+        {"@r = x\n@r.speech = [@r] y\n", NULL, "intents.txt:2:", "only rules defined before @r"},
+        {"@r = x\n@s = @r\n@r.speech = @s\n", NULL, "intents.txt:3:",
+         "only rules defined before @r"},
+        {"@r = x\n@r.speech = (y |)\n", NULL, "intents.txt:2:", "empty alternative"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -230,6 +238,45 @@ static void a_line_starting_with_an_optional_is_a_template_not_a_section(void **
     vc_pack_free(pack);
 }
 
+static void a_speech_rule_parses_and_the_understander_keeps_the_text_rule(void **state)
+{
+    vc_pack *pack;
+    vc_understander *u;
+    vc_understanding r;
+    (void)state;
+    assert_int_equal(load(pack_ini,
+                          "@article = (a | the)\n"
+                          "@count = (@article | <quantity:number 1..20>)\n"
+                          "@count.speech = @article\n"
+                          "[order]\n"
+                          "@count latte\n",
+                          "one\n", &pack),
+                     VC_OK);
+    const vc_tpl *speech = vc_pack_rule_speech(pack, "count");
+    assert_non_null(speech);
+    assert_int_equal(speech->kind, VC_TPL_RULE);
+    assert_string_equal(speech->name, "article");
+    assert_null(vc_pack_rule_speech(pack, "article"));
+    assert_null(vc_pack_rule_speech(pack, "nope"));
+    /* the template still refers to the text rule, with its number */
+    const vc_tpl *ref = vc_pack_template(pack, 0, 0)->kids[0];
+    assert_int_equal(ref->kind, VC_TPL_RULE);
+    assert_string_equal(ref->name, "count");
+    assert_int_equal(ref->kids[0]->kind, VC_TPL_ALT);
+
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_understand(u, "two lattes", &r), VC_OK);
+    assert_non_null(r.intent);
+    assert_string_equal(r.intent, "order");
+    assert_true(r.confidence > 0.99);
+    assert_int_equal(r.n_slots, 1);
+    assert_string_equal(r.slots[0].name, "quantity");
+    assert_string_equal(r.slots[0].value, "2");
+    vc_understanding_clear(&r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +287,7 @@ int main(void)
         cmocka_unit_test(long_ini_lines_are_read_whole),
         cmocka_unit_test(nesting_and_expansion_have_ceilings),
         cmocka_unit_test(a_line_starting_with_an_optional_is_a_template_not_a_section),
+        cmocka_unit_test(a_speech_rule_parses_and_the_understander_keeps_the_text_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

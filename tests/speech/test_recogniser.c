@@ -277,6 +277,47 @@ static void cafe_grammar_is_small_and_takes_menu_orders(void **state)
     vc_pack_free(pack);
 }
 
+static const char COUNT_INI[] = "[pack]\nname = counter\ndefault_locale = en-US\n";
+/* @count.speech drops the numbers; @order refers to @count before the speech
+ * version is defined, and must get it all the same. */
+static const char COUNT_INTENTS[] = "@article = (a | the)\n"
+                                    "@count = (@article | <quantity:number 1..20>)\n"
+                                    "@order = [@count] (latte | mocha)\n"
+                                    "@count.speech = @article\n"
+                                    "[order]\n"
+                                    "@order [and @count cookie]\n";
+
+static void a_speech_rule_keeps_text_only_words_out_of_the_grammar(void **state)
+{
+    (void)state;
+    vc_pack_file files[] = {{"pack.ini", COUNT_INI}, {"intents.txt", COUNT_INTENTS}};
+    vc_pack *pack;
+    vc_understander *u;
+    vc_grammar *g;
+    assert_int_equal(vc_pack_load_memory(files, 2, &pack), VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_grammar_build(u, NULL, &g), VC_OK);
+    /* a, the, latte, mocha, and, cookie: no number word */
+    assert_int_equal(vc_grammar_word_count(g), 6);
+    for (size_t i = 0; i < vc_grammar_word_count(g); i++) {
+        assert_string_not_equal(vc_grammar_word(g, i), "two");
+        assert_string_not_equal(vc_grammar_word(g, i), "twenty");
+    }
+    assert_true(sentence_accepted(g, "a latte and the cookie"));
+    assert_true(sentence_accepted(g, "mocha"));
+    assert_false(sentence_accepted(g, "two latte"));
+    assert_false(sentence_accepted(g, "a latte and two cookie"));
+    /* typed text keeps the number */
+    vc_understanding r;
+    assert_int_equal(vc_understand(u, "two lattes", &r), VC_OK);
+    assert_non_null(r.intent);
+    assert_string_equal(r.intent, "order");
+    vc_understanding_clear(&r);
+    vc_grammar_free(g);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
 static const char RETAIL_INI[] = "[pack]\nname = shop\ndefault_locale = en-US\n"
                                  "[lists]\nproduct = catalog:products\n";
 static const char RETAIL_INTENTS[] = "[reorder]\n"
@@ -562,6 +603,7 @@ int main(void)
         cmocka_unit_test(invented_brand_names_get_model_phones),
         cmocka_unit_test(project_lexicon_overrides_and_alternatives_load),
         cmocka_unit_test(cafe_grammar_is_small_and_takes_menu_orders),
+        cmocka_unit_test(a_speech_rule_keeps_text_only_words_out_of_the_grammar),
         cmocka_unit_test(bad_arguments_are_errors),
         cmocka_unit_test(goforward_recording_gives_its_transcript),
         cmocka_unit_test(silence_gives_empty_text),
