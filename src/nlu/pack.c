@@ -936,6 +936,17 @@ static vc_status check_measure(parser *p, const vc_tpl *t, size_t *size, int *de
     return VC_OK;
 }
 
+/* Parses one template (or rule body) and checks its size and depth. */
+static vc_status parse_measured(parser *p, const char *s, size_t len, vc_tpl **tree,
+                                size_t *size, int *depth)
+{
+    p->rc = VC_OK;
+    *tree = parse_line(p, s, len);
+    if (!*tree) /* parse_line sets p->rc whenever it gives no tree */
+        return p->rc != VC_OK ? p->rc : vc_fail(VC_EPARSE, "%s:%d: no template", p->file, p->line);
+    return check_measure(p, *tree, size, depth);
+}
+
 /* Calls fn for each line of text without its comment and outer blanks. */
 typedef vc_status (*line_fn)(parser *p, const char *s, size_t len, void *ctx);
 
@@ -1023,10 +1034,12 @@ static vc_status speech_rule_line(parser *p, const char *s, size_t len, size_t n
     if (found->speech)
         return vc_fail(VC_EPARSE, "%s:%d: rule @%s.speech defined twice", p->file, p->line,
                        name);
-    p->rc = VC_OK;
-    vc_tpl *tree = parse_line(p, s + i + 1, len - i - 1);
-    if (!tree)
-        return p->rc;
+    vc_tpl *tree;
+    size_t size;
+    int depth;
+    vc_status rc = parse_measured(p, s + i + 1, len - i - 1, &tree, &size, &depth);
+    if (rc != VC_OK)
+        return rc;
     /* The grammar compiler swaps in speech versions at every reference; only
      * rules older than @name keep that expansion free of cycles
      * (@a.speech = @b with @b = @a would never end). */
@@ -1034,11 +1047,6 @@ static vc_status speech_rule_line(parser *p, const char *s, size_t len, size_t n
         return vc_fail(VC_EPARSE,
                        "%s:%d: @%s.speech may use only rules defined before @%s", p->file,
                        p->line, name, name);
-    size_t size;
-    int depth;
-    vc_status rc = check_measure(p, tree, &size, &depth);
-    if (rc != VC_OK)
-        return rc;
     pack->rules[index].speech = tree;
     return VC_OK;
 }
@@ -1082,13 +1090,10 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
             name[name_end - 1] = '\0';
             if (find_rule(pack, name))
                 return vc_fail(VC_EPARSE, "%s:%d: rule @%s defined twice", p->file, p->line, name);
-            p->rc = VC_OK;
-            vc_tpl *tree = parse_line(p, s + i + 1, len - i - 1);
-            if (!tree)
-                return p->rc;
+            vc_tpl *tree;
             size_t size;
             int depth;
-            vc_status rc = check_measure(p, tree, &size, &depth);
+            vc_status rc = parse_measured(p, s + i + 1, len - i - 1, &tree, &size, &depth);
             if (rc != VC_OK)
                 return rc;
             if (grow(&pack->rules, &pack->cap_rules, pack->n_rules, sizeof *pack->rules) != 0)
@@ -1106,13 +1111,10 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
     }
     if (pack->n_intents == 0)
         return vc_fail(VC_EPARSE, "%s:%d: template before any [intent] section", p->file, p->line);
-    p->rc = VC_OK;
-    vc_tpl *tree = parse_line(p, s, len);
-    if (!tree)
-        return p->rc;
+    vc_tpl *tree;
     size_t size;
     int depth;
-    vc_status rc = check_measure(p, tree, &size, &depth);
+    vc_status rc = parse_measured(p, s, len, &tree, &size, &depth);
     if (rc != VC_OK)
         return rc;
     pack_intent *in = &pack->intents[pack->n_intents - 1];
