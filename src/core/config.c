@@ -7,6 +7,7 @@
  * and refusing indented continuation lines (inih would glue them onto the
  * previous key's value). */
 #include "core/config.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -148,15 +149,6 @@ static char *read_line(char *buf, int cap, void *stream)
     return buf;
 }
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return 0;
-    return 1;
-}
 
 static void set_int(parse_ctx *ctx, const key_spec *k, const char *section, const char *name,
                     const char *value)
@@ -164,7 +156,7 @@ static void set_int(parse_ctx *ctx, const key_spec *k, const char *section, cons
     const char *digits = value[0] == '-' || value[0] == '+' ? value + 1 : value;
     long v;
 
-    if (!all_digits(digits)) {
+    if (!vc_all_digits(digits)) {
         set_error(ctx, "[%s] %s: \"%s\" is not a whole number", section, name, value);
         return;
     }
@@ -189,7 +181,7 @@ static void set_decimal(parse_ctx *ctx, const key_spec *k, const char *section,
     for (size_t i = 0; i < int_len; i++)
         if (!isdigit((unsigned char)value[i]))
             goto not_a_number;
-    if (int_len == 0 || (dot && !all_digits(dot + 1)))
+    if (int_len == 0 || (dot && !vc_all_digits(dot + 1)))
         goto not_a_number;
     v = strtod(value, NULL);
     if (v > MAX_SPEND_LIMIT) {
@@ -217,7 +209,7 @@ static void set_string(parse_ctx *ctx, const key_spec *k, const char *section,
         set_error(ctx, "[%s] %s: must not be empty", section, name);
         return;
     }
-    if (k->kind == KEY_PIN && len != 0 && !(len == 4 && all_digits(value))) {
+    if (k->kind == KEY_PIN && len != 0 && !(len == 4 && vc_all_digits(value))) {
         set_error(ctx, "[%s] %s: must be empty or exactly 4 digits", section, name);
         return;
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "dialog/dialog_keys.h"
 
 /* Ceilings on what the dialog holds. */
@@ -837,15 +838,6 @@ static int has_word(const char *s, const char *word)
     return 0;
 }
 
-static int all_digits(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isdigit((unsigned char)*s))
-            return 0;
-    return 1;
-}
 
 /* The drink's SKU in the store's catalog: "cafe:" and the drink's words
  * joined by '-' ("flat white" -> "cafe:flat-white"). */
@@ -924,7 +916,7 @@ static vc_status describe_drink(const vc_dialog *d, int quantity, char *out, siz
     tidy_reply(head);
     head[0] = (char)tolower((unsigned char)head[0]);
     if ((v = c->drink[DRINK_SHOTS]) != NULL) {
-        if (all_digits(v))
+        if (vc_all_digits(v))
             snprintf(extras[n_extras++], sizeof extras[0], "%s %s", v,
                      strcmp(v, "1") == 0 ? "shot" : "shots");
         else if (has_word(v, "shot") && (has_word(v, "single") || has_word(v, "double") ||
@@ -1499,7 +1491,7 @@ static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understandin
     clear_pending(c);
     if (number) {
         format_spelled(spelled, sizeof spelled, number);
-        if (strlen(number) > ORDER_NUMBER_MAX || !all_digits(number))
+        if (strlen(number) > ORDER_NUMBER_MAX || !vc_all_digits(number))
             return SAY(d, t, R_ORDER_UNKNOWN, {"number", spelled});
         st = vc_store_order_by_number(d->store, d->cfg.customer_id, number, &o);
         if (st == VC_ENOTFOUND) {
