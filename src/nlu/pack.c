@@ -34,6 +34,10 @@ typedef struct {
     const char *name;
     vc_tpl **templates;
     size_t n, cap;
+    /* [name.speech]: the recogniser's templates for this intent, or none */
+    vc_tpl **speech;
+    size_t n_speech, cap_speech;
+    int is_answer; /* named by answer_intents in pack.ini */
 } pack_intent;
 
 typedef struct {
@@ -63,6 +67,12 @@ struct vc_pack {
     size_t n_rules, cap_rules;
     const char **fillers;
     size_t n_fillers;
+    /* speech_fillers of pack.ini; has_speech_fillers: the key is there (an
+     * empty value means none before a spoken sentence) */
+    const char **speech_fillers;
+    size_t n_speech_fillers;
+    int has_speech_fillers;
+    int in_speech_section; /* parsing: the last header was [intent.speech] */
     double reject_below;
     const char *default_locale;
     pack_replies *replies;
@@ -291,7 +301,10 @@ static int pack_ini_entry(void *user, const char *section, const char *key, cons
     vc_pack *pack = ctx->pack;
 
     if (strcmp(section, "pack") == 0) {
-        const char *joiner = strcmp(key, "fillers") == 0 ? "," : " ";
+        const char *joiner = strcmp(key, "fillers") == 0 || strcmp(key, "speech_fillers") == 0 ||
+                                     strcmp(key, "answer_intents") == 0
+                                 ? ","
+                                 : " ";
         if (kv_set(&pack->arena, &pack->settings, &pack->n_settings, &pack->cap_settings, key,
                    value, joiner) != 0) {
             snprintf(ctx->problem, sizeof ctx->problem, "out of memory");
@@ -342,11 +355,12 @@ static const char *setting(const vc_pack *pack, const char *key)
     return NULL;
 }
 
-/* The fillers setting: comma-separated phrases, each normalised the way
- * input is. */
-static vc_status load_fillers(vc_pack *pack, const char *path)
+/* A fillers setting (key): comma-separated phrases, each normalised the way
+ * input is, into *out. */
+static vc_status load_fillers(vc_pack *pack, const char *path, const char *key,
+                              const char ***out, size_t *n_out)
 {
-    const char *all = setting(pack, "fillers");
+    const char *all = setting(pack, key);
     vc_tokens *toks = NULL;
     size_t cap = 0;
     vc_status rc = VC_OK;
@@ -359,7 +373,7 @@ static vc_status load_fillers(vc_pack *pack, const char *path)
     for (const char *s = all; *s;) {
         size_t n = strcspn(s, ",");
         if (vc_tokenize(s, n, toks) != VC_OK) {
-            rc = vc_fail(VC_EPARSE, "%s: fillers: phrase '%.*s' is too long", path, (int)n, s);
+            rc = vc_fail(VC_EPARSE, "%s: %s: phrase '%.*s' is too long", path, key, (int)n, s);
             goto out_free_tokens;
         }
         if (toks->n > 0) {
@@ -367,7 +381,7 @@ static vc_status load_fillers(vc_pack *pack, const char *path)
             for (size_t i = 0; i < toks->n; i++)
                 bytes += strlen(toks->tok[i].text) + 1;
             char *phrase = vc_arena_alloc(&pack->arena, bytes);
-            if (!phrase || grow(&pack->fillers, &cap, pack->n_fillers, sizeof *pack->fillers) != 0) {
+            if (!phrase || grow(out, &cap, *n_out, sizeof **out) != 0) {
                 rc = vc_fail(VC_ENOMEM, "%s: out of memory", path);
                 goto out_free_tokens;
             }
@@ -376,7 +390,7 @@ static vc_status load_fillers(vc_pack *pack, const char *path)
                     strcat(phrase, " ");
                 strcat(phrase, toks->tok[i].text);
             }
-            pack->fillers[pack->n_fillers++] = phrase;
+            (*out)[(*n_out)++] = phrase;
         }
         s += n;
         if (*s == ',')
@@ -422,7 +436,12 @@ static vc_status load_pack_ini(vc_pack *pack, const pack_source *src)
         }
         pack->reject_below = v;
     }
-    rc = load_fillers(pack, path);
+    rc = load_fillers(pack, path, "fillers", &pack->fillers, &pack->n_fillers);
+    if (rc == VC_OK && setting(pack, "speech_fillers")) {
+        pack->has_speech_fillers = 1;
+        rc = load_fillers(pack, path, "speech_fillers", &pack->speech_fillers,
+                          &pack->n_speech_fillers);
+    }
 
 out_free_text:
     free(text);
@@ -1057,7 +1076,28 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
     char name[64];
     (void)ctx;
 
+    size_t speech_len = sizeof "[.speech]" - 1;
+    if (len > speech_len && s[len - 1] == ']' && memcmp(s + len - 8, ".speech]", 8) == 0) {
+        /* "[name.speech]": the recogniser's templates for intent name */
+        char head[80];
+        if (len - 7 >= sizeof head)
+            return vc_fail(VC_EPARSE, "%s:%d: intent name too long", p->file, p->line);
+        memcpy(head, s, len - 8);
+        head[len - 8] = ']';
+        if (!section_header(head, len - 7, name, sizeof name))
+            return vc_fail(VC_EPARSE, "%s:%d: expected [intent.speech]", p->file, p->line);
+        if (pack->n_intents == 0 || strcmp(pack->intents[pack->n_intents - 1].name, name) != 0)
+            return vc_fail(VC_EPARSE,
+                           "%s:%d: [%s.speech] must follow the templates of [%s]", p->file,
+                           p->line, name, name);
+        if (pack->intents[pack->n_intents - 1].n_speech > 0 || pack->in_speech_section)
+            return vc_fail(VC_EPARSE, "%s:%d: [%s.speech] defined twice", p->file, p->line,
+                           name);
+        pack->in_speech_section = 1;
+        return VC_OK;
+    }
     if (section_header(s, len, name, sizeof name)) {
+        pack->in_speech_section = 0;
         for (size_t i = 0; i < pack->n_intents; i++)
             if (strcmp(pack->intents[i].name, name) == 0)
                 return vc_fail(VC_EPARSE, "%s:%d: intent [%s] defined twice", p->file, p->line,
@@ -1118,6 +1158,12 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
     if (rc != VC_OK)
         return rc;
     pack_intent *in = &pack->intents[pack->n_intents - 1];
+    if (pack->in_speech_section) {
+        if (grow(&in->speech, &in->cap_speech, in->n_speech, sizeof *in->speech) != 0)
+            return vc_fail(VC_ENOMEM, "%s:%d: out of memory", p->file, p->line);
+        in->speech[in->n_speech++] = tree;
+        return VC_OK;
+    }
     if (grow(&in->templates, &in->cap, in->n, sizeof *in->templates) != 0)
         return vc_fail(VC_ENOMEM, "%s:%d: out of memory", p->file, p->line);
     in->templates[in->n++] = tree;
@@ -1342,6 +1388,40 @@ out_free:
 
 /* ---- the pack ------------------------------------------------------------ */
 
+/* pack.ini answer_intents: intents that only answer a question of the
+ * assistant ("yes", a PIN); each must name an intent of intents.txt. */
+static vc_status mark_answer_intents(vc_pack *pack, const pack_source *src)
+{
+    char path[4096];
+    const char *all = setting(pack, "answer_intents");
+
+    if (!all)
+        return VC_OK;
+    source_path(src, "pack.ini", path, sizeof path);
+    for (const char *s = all; *s;) {
+        size_t n = strcspn(s, ",");
+        size_t a = 0, b = n;
+        while (a < b && (s[a] == ' ' || s[a] == '\t'))
+            a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+            b--;
+        if (b > a) {
+            size_t i = 0;
+            while (i < pack->n_intents && (strlen(pack->intents[i].name) != b - a ||
+                                           memcmp(pack->intents[i].name, s + a, b - a) != 0))
+                i++;
+            if (i == pack->n_intents)
+                return vc_fail(VC_EPARSE, "%s: answer_intents: no intent [%.*s] in intents.txt",
+                               path, (int)(b - a), s + a);
+            pack->intents[i].is_answer = 1;
+        }
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return VC_OK;
+}
+
 static vc_status load(const pack_source *src, vc_pack **out)
 {
     vc_pack *pack;
@@ -1384,6 +1464,8 @@ static vc_status load(const pack_source *src, vc_pack **out)
             goto out_free_pack;
         }
     }
+    if ((rc = mark_answer_intents(pack, src)) != VC_OK)
+        goto out_free_pack;
     rc = load_replies(pack, src);
     if (rc != VC_OK)
         goto out_free_pack;
@@ -1421,8 +1503,10 @@ void vc_pack_free(vc_pack *pack)
 {
     if (!pack)
         return;
-    for (size_t i = 0; i < pack->n_intents; i++)
+    for (size_t i = 0; i < pack->n_intents; i++) {
         free(pack->intents[i].templates);
+        free(pack->intents[i].speech);
+    }
     for (size_t i = 0; i < pack->n_replies; i++)
         free(pack->replies[i].entries);
     free(pack->intents);
@@ -1431,6 +1515,7 @@ void vc_pack_free(vc_pack *pack)
     free(pack->lists);
     free(pack->rules);
     free(pack->fillers);
+    free(pack->speech_fillers);
     vc_arena_free(&pack->arena);
     free(pack);
 }
@@ -1505,6 +1590,23 @@ size_t vc_pack_template_count(const vc_pack *pack, size_t intent)
     return intent < pack->n_intents ? pack->intents[intent].n : 0;
 }
 
+int vc_pack_intent_is_answer(const vc_pack *pack, size_t intent)
+{
+    return intent < pack->n_intents && pack->intents[intent].is_answer;
+}
+
+size_t vc_pack_speech_template_count(const vc_pack *pack, size_t intent)
+{
+    return intent < pack->n_intents ? pack->intents[intent].n_speech : 0;
+}
+
+const vc_tpl *vc_pack_speech_template(const vc_pack *pack, size_t intent, size_t i)
+{
+    if (intent >= pack->n_intents || i >= pack->intents[intent].n_speech)
+        return NULL;
+    return pack->intents[intent].speech[i];
+}
+
 const vc_tpl *vc_pack_template(const vc_pack *pack, size_t intent, size_t i)
 {
     if (intent >= pack->n_intents || i >= pack->intents[intent].n)
@@ -1554,6 +1656,17 @@ size_t vc_pack_filler_count(const vc_pack *pack)
 const char *vc_pack_filler(const vc_pack *pack, size_t i)
 {
     return i < pack->n_fillers ? pack->fillers[i] : NULL;
+}
+
+size_t vc_pack_speech_filler_count(const vc_pack *pack)
+{
+    return pack->has_speech_fillers ? pack->n_speech_fillers : pack->n_fillers;
+}
+
+const char *vc_pack_speech_filler(const vc_pack *pack, size_t i)
+{
+    return pack->has_speech_fillers ? (i < pack->n_speech_fillers ? pack->speech_fillers[i] : NULL)
+                                    : vc_pack_filler(pack, i);
 }
 
 double vc_pack_reject_below(const vc_pack *pack)

@@ -61,6 +61,17 @@ size_t vc_pack_intent_count(const vc_pack *pack);
 const char *vc_pack_intent_name(const vc_pack *pack, size_t intent);
 size_t vc_pack_template_count(const vc_pack *pack, size_t intent);
 const vc_tpl *vc_pack_template(const vc_pack *pack, size_t intent, size_t i);
+/* The templates of an [intent.speech] section: what the recogniser's
+ * grammar compiles for the intent instead of its templates (a stricter
+ * form: the decoder inserts words where typed text may be loose). 0 when
+ * the pack has none; the understander never uses them. */
+size_t vc_pack_speech_template_count(const vc_pack *pack, size_t intent);
+/* 1 for an intent named by pack.ini answer_intents: it only answers a
+ * question of the assistant ("yes", "no", a PIN), so the recogniser listens
+ * for it only when one was asked (a digit loop or a lone "yes" is what noise
+ * is heard as when the customer is ordering). */
+int vc_pack_intent_is_answer(const vc_pack *pack, size_t intent);
+const vc_tpl *vc_pack_speech_template(const vc_pack *pack, size_t intent, size_t i);
 
 /* The tree of `@rule.speech = …`, the version of rule `rule` the speech
  * grammar compiler expands at every reference to @rule (in place of kids[0]
@@ -83,6 +94,10 @@ const char *vc_pack_list_phrase(const vc_pack *pack, size_t list, size_t i, cons
 /* Filler phrases of pack.ini, lower case ("um", "can you"). */
 size_t vc_pack_filler_count(const vc_pack *pack);
 const char *vc_pack_filler(const vc_pack *pack, size_t i);
+/* What the recogniser may hear before a sentence: pack.ini speech_fillers
+ * when the key is there (hesitations: "um", "uh"), else the fillers. */
+size_t vc_pack_speech_filler_count(const vc_pack *pack);
+const char *vc_pack_speech_filler(const vc_pack *pack, size_t i);
 /* pack.ini reject_below (default 0.6). */
 double vc_pack_reject_below(const vc_pack *pack);
 

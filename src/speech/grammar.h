@@ -47,6 +47,9 @@ typedef enum {
 typedef struct {
     vc_filler_mode fillers;
     vc_grammar_form form;
+    /* 1: leave out the pack's answer intents (vc_pack_intent_is_answer):
+     * the grammar for when no question of the assistant is pending */
+    int skip_answers;
 } vc_grammar_options;
 
 typedef struct {
