@@ -48,12 +48,21 @@
 /* Probability of a one-word filler ("um") looping at a state. */
 #define FILLER_PROB 0.05
 
-/* Wider than pocketsphinx's (1e-48, 7e-29, 1e-48). On the first 20
- * barista-dev recordings with the cafe pack: 18/20 right at RTF 0.054
- * against 17/20 at 0.038; 1e-80 gains nothing more at RTF 0.09. */
-#define DEFAULT_BEAM 1e-60
-#define DEFAULT_WBEAM 1e-40
-#define DEFAULT_PBEAM 1e-60
+/* Wider than pocketsphinx's (1e-48, 7e-29, 1e-48): in noise the right path
+ * falls far behind the best one for a while. Measured on the 120
+ * barista-dev recordings with kitchen noise at 12 dB (cafe pack, its
+ * [orderDrink.speech] grammar): beams 1e-60/1e-40/1e-60 understood 81.7 %,
+ * 1e-80/1e-60/1e-80 84.2 % (RTF 0.057 -> 0.065). */
+#define DEFAULT_BEAM 1e-80
+#define DEFAULT_WBEAM 1e-60
+#define DEFAULT_PBEAM 1e-80
+/* Noise and silence between words: pocketsphinx's defaults (filler 1e-8,
+ * silence 0.005) make the decoder explain a clatter with words; with the
+ * noise filler (+NSN+) and silence cheaper, 12 dB went from 84.2 % to
+ * 87.5 % (same recordings; a filler of 1e-2 gained nothing more, a silence
+ * of 0.3 lost 2 recordings). Clean stayed at 117/120. */
+#define FILLER_WORD_PROB "1e-3"
+#define SILENCE_PROB "0.1"
 
 /* The phone loop's search name and its phone bigram in the model folder. */
 #define PHONE_LOOP "phoneloop"
@@ -82,10 +91,46 @@ struct vc_recogniser {
     vc_grammar_stats stats;
     unsigned generation; /* of the search in use */
     double reject_below;
+    double garbage_prob; /* per phone of the garbage loop; 0: none */
     /* frames the decoder has numbered so far, and where the last utterance
      * began (collect_words) */
     long frames_seen, frame_base;
+    /* The grammar of the search in use: vc_recogniser_partial() asks it
+     * whether the words so far make a whole sentence. */
+    vc_grammar *grammar;
+
+    /* The utterance between vc_recogniser_begin and _finish. */
+    int in_utterance;
+    size_t fed;      /* samples fed */
+    clock_t cpu;     /* CPU time of its feeds */
+    /* Its audio, for the phone loop at finish (see "streaming" below);
+     * not kept (keep_audio 0) when _decode lends the caller's buffer. */
+    int keep_audio;
+    int16_t *audio;
+    size_t audio_cap;
+    /* The last partial hypothesis handed out and whether it was complete:
+     * asked again with the same words, the grammar is not walked again. */
+    char *partial;
+    int partial_complete, partial_valid;
 };
+
+/* Rejection inside the search: beside the pack's sentences the FSG offers
+ * a garbage loop, any run of the model's phones, each phone costing
+ * DEFAULT_GARBAGE_PROB. Speech that the grammar fits takes the sentence
+ * (a word's phones come free); noise and other speech fit the loop better
+ * than any sentence, and the utterance is rejected. Measured (cafe pack):
+ * of 40 random 1.5-4 s pieces of kitchen noise, 40 were heard as a command
+ * without the loop, 13 at 1e-3, 7 at 1e-2, 5 at 5e-2; of the first 40
+ * barista-dev recordings none was lost at 1e-2 clean or at 12 dB (one at 6
+ * dB), while 5e-2 lost one clean and two at 12 dB. The sphinx-test cards
+ * ("nine of clubs"...) are rejected 4 of 5 against the cafe pack, 0 of 5
+ * against the retail pack, whose catalog words and numbers fit them. */
+#define DEFAULT_GARBAGE_PROB 1e-2
+static const char *const GARBAGE_PHONES[] = {
+    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH", "EH", "ER", "EY",
+    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY",
+    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
+#define N_GARBAGE_PHONES (sizeof GARBAGE_PHONES / sizeof GARBAGE_PHONES[0])
 
 static char *dup_or_null(const char *s)
 {
@@ -164,7 +209,9 @@ static fsg_model_t *make_fsg(vc_recogniser *r, const vc_grammar *g, const char *
                 n_final = 2; /* the final state goes on: needs its own */
     }
     int extra = n_final != 1;
-    fsg_model_t *fsg = fsg_model_init(name, lmath, lw, n + extra);
+    /* state n + extra: the garbage loop (see GARBAGE_PHONE_PROB) */
+    int32_t garbage = n + extra;
+    fsg_model_t *fsg = fsg_model_init(name, lmath, lw, n + extra + 1);
     if (!fsg)
         return NULL;
     fsg->start_state = vc_grammar_start(g);
@@ -188,6 +235,17 @@ static fsg_model_t *make_fsg(vc_recogniser *r, const vc_grammar *g, const char *
         for (int32_t s = 0; s < n; s++)
             if (vc_grammar_is_final(g, s))
                 fsg_model_null_trans_add(fsg, s, n, 0);
+    if (r->garbage_prob > 0) {
+        int32 garbage_logp = (int32)(logmath_log(lmath, r->garbage_prob) * lw);
+        for (size_t i = 0; i < N_GARBAGE_PHONES; i++) {
+            char word[16];
+            snprintf(word, sizeof word, "<g-%s>", GARBAGE_PHONES[i]);
+            int32 w = fsg_model_word_add(fsg, word);
+            fsg_model_trans_add(fsg, fsg->start_state, garbage, garbage_logp, w);
+            fsg_model_trans_add(fsg, garbage, garbage, garbage_logp, w);
+        }
+        fsg_model_null_trans_add(fsg, garbage, fsg->final_state, 0);
+    }
     /* The search follows null moves one at a time only after their closure
      * is known (as fsg_model_read() and the JSGF compiler do). */
     glist_free(fsg_model_null_trans_closure(fsg, NULL));
@@ -210,6 +268,15 @@ static vc_status install_grammar(vc_recogniser *r)
         goto out_free_grammar;
     snprintf(name, sizeof name, "grammar%u", r->generation + 1);
     snprintf(old, sizeof old, "grammar%u", r->generation);
+    for (size_t i = 0; r->garbage_prob > 0 && i < N_GARBAGE_PHONES; i++) {
+        char word[16];
+        snprintf(word, sizeof word, "<g-%s>", GARBAGE_PHONES[i]);
+        char *known = ps_lookup_word(r->ps, word);
+        if (known)
+            ckd_free(known);
+        else if (ps_add_word(r->ps, word, GARBAGE_PHONES[i], 0) < 0)
+            vc_log_warn("recogniser: cannot add %s", word);
+    }
     fsg_model_t *fsg = make_fsg(r, g, name);
     if (!fsg) {
         rc = vc_fail(VC_ENOMEM, "recogniser: cannot build the FSG");
@@ -233,6 +300,10 @@ static vc_status install_grammar(vc_recogniser *r)
     vc_log_info("recogniser: grammar of %zu states, %zu transitions, %zu words (%zu via "
                 "espeak-ng)",
                 stats.states, stats.transitions, stats.words, stats.oov_words);
+    vc_grammar_free(r->grammar);
+    r->grammar = g;
+    g = NULL;
+    r->partial_valid = 0; /* its completeness was the old grammar's */
     rc = VC_OK;
 out_free_grammar:
     vc_grammar_free(g);
@@ -280,6 +351,9 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
         return vc_fail(VC_ENOMEM, "recogniser: out of memory");
     r->u = u;
     r->options.fillers = filler_mode();
+    /* Until the dialog asks a question, the pack's answer intents are not
+     * listened for (vc_recogniser_expect_answer). */
+    r->options.skip_answers = 1;
     r->base_dict = strdup(dict);
     r->lexicon = dup_or_null(cfg->lexicon);
     if (!r->base_dict || (cfg->lexicon && !r->lexicon)) {
@@ -298,7 +372,8 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
     if (!debug_logging())
         err_set_logfp(NULL); /* pocketsphinx's own messages; before init */
     r->config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", "/dev/null", "-beam",
-                            beam, "-wbeam", wbeam, "-pbeam", pbeam, "-allphone_ci", "yes", "-logfn",
+                            beam, "-wbeam", wbeam, "-pbeam", pbeam, "-allphone_ci", "yes", "-fillprob", FILLER_WORD_PROB,
+                            "-silprob", SILENCE_PROB, "-logfn",
                             debug_logging() ? "/dev/stderr" : "/dev/null", NULL);
     if (!r->config) {
         rc = vc_fail(VC_EINVAL, "recogniser: pocketsphinx refuses its settings");
@@ -333,6 +408,9 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
         goto out_free_recogniser;
     }
     r->reject_below = cfg->reject_below != 0 ? cfg->reject_below : VC_RECOGNISER_REJECT_BELOW;
+    r->garbage_prob = cfg->garbage_prob > 0   ? cfg->garbage_prob
+                      : cfg->garbage_prob < 0 ? 0
+                                              : DEFAULT_GARBAGE_PROB;
     if ((rc = install_grammar(r)) != VC_OK)
         goto out_free_recogniser;
     *out = r;
@@ -346,6 +424,7 @@ void vc_recogniser_free(vc_recogniser *r)
 {
     if (!r)
         return;
+    vc_recogniser_cancel(r);
     /* The allphone search of 5prealpha keeps the segments of its last
      * ps_seg_iter() until the next one and never frees them (LeakSanitizer);
      * an empty utterance leaves it an empty list to forget. */
@@ -359,6 +438,9 @@ void vc_recogniser_free(vc_recogniser *r)
         ps_free(r->ps);
     if (r->config)
         cmd_ln_free_r(r->config);
+    vc_grammar_free(r->grammar);
+    free(r->audio);
+    free(r->partial);
     free(r->base_dict);
     free(r->lexicon);
     free(r);
@@ -368,7 +450,25 @@ vc_status vc_recogniser_update_grammar(vc_recogniser *r)
 {
     if (!r)
         return vc_fail(VC_EINVAL, "recogniser: NULL");
+    /* the running utterance decodes with the search it began with */
+    if (r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: cannot change the grammar during an utterance");
     return install_grammar(r);
+}
+
+vc_status vc_recogniser_expect_answer(vc_recogniser *r, int expecting)
+{
+    if (!r)
+        return vc_fail(VC_EINVAL, "recogniser: NULL");
+    if (r->options.skip_answers == !expecting)
+        return VC_OK;
+    if (r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: cannot change the grammar during an utterance");
+    r->options.skip_answers = !expecting;
+    vc_status rc = install_grammar(r);
+    if (rc != VC_OK)
+        r->options.skip_answers = expecting; /* the old search stays in use */
+    return rc;
 }
 
 void vc_recogniser_grammar_stats(const vc_recogniser *r, vc_grammar_stats *out)
@@ -435,25 +535,46 @@ static vc_status collect_words(vc_recogniser *r, vc_transcript *out)
     return VC_OK;
 }
 
-/* Runs the search in use over the audio, as one utterance. */
-static vc_status run_search(vc_recogniser *r, const int16_t *pcm, size_t n)
+/* Hands pcm to the search in use in blocks of at most BLOCK_SAMPLES. */
+static vc_status process(vc_recogniser *r, const int16_t *pcm, size_t n)
 {
-    r->frame_base = r->frames_seen;
-    /* one frame per 10 ms begun (measured: 44,580 samples move the next
-     * utterance's frames on by 279) */
-    r->frames_seen += (n + 159) / 160;
-    if (ps_start_utt(r->ps) < 0)
-        return vc_fail(VC_ESTATE, "recogniser: pocketsphinx cannot start an utterance");
     for (size_t off = 0; off < n; off += BLOCK_SAMPLES) {
         size_t len = n - off < BLOCK_SAMPLES ? n - off : BLOCK_SAMPLES;
-        if (ps_process_raw(r->ps, pcm + off, len, FALSE, FALSE) < 0) {
-            ps_end_utt(r->ps);
+        if (ps_process_raw(r->ps, pcm + off, len, FALSE, FALSE) < 0)
             return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot process the audio");
-        }
     }
+    return VC_OK;
+}
+
+static vc_status start_utterance(vc_recogniser *r)
+{
+    r->frame_base = r->frames_seen;
+    if (ps_start_utt(r->ps) < 0)
+        return vc_fail(VC_ESTATE, "recogniser: pocketsphinx cannot start an utterance");
+    return VC_OK;
+}
+
+/* Ends the utterance of the search in use, into which n samples went. */
+static vc_status end_utterance(vc_recogniser *r, size_t n)
+{
+    /* one frame per 10 ms begun (measured: 44,580 samples move the next
+     * utterance's frames on by 279) */
+    r->frames_seen += (long)((n + 159) / 160);
     if (ps_end_utt(r->ps) < 0)
         return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot end the utterance");
     return VC_OK;
+}
+
+/* Runs the search in use over the audio, as one utterance. */
+static vc_status run_search(vc_recogniser *r, const int16_t *pcm, size_t n)
+{
+    vc_status rc, end;
+
+    if ((rc = start_utterance(r)) != VC_OK)
+        return rc;
+    rc = process(r, pcm, n);
+    end = end_utterance(r, n);
+    return rc != VC_OK ? rc : end;
 }
 
 /* The acoustic score of the best path of the last utterance, summed over
@@ -504,25 +625,203 @@ static vc_status score_against_phone_loop(vc_recogniser *r, const int16_t *pcm, 
     return VC_OK;
 }
 
-vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
-                               vc_transcript *out)
+/* ---- streaming --------------------------------------------------------------
+ *
+ * The phone loop must score the same audio as the grammar, and a decoder
+ * runs one search at a time, so the utterance's audio is kept (up to
+ * MAX_SAMPLES; _decode lends the caller's buffer instead) and the phone loop
+ * runs over it at finish. Measured against a second decoder running the
+ * phone loop fed in step (cafe pack, 12 barista recordings through the
+ * listener, this x86 machine): finish costs a median 100 ms of CPU (max
+ * 174 ms) here against 2 ms (max 4 ms) there, but the second decoder loads
+ * the acoustic model again: +6.3 MB RSS once loaded (22.9 -> 29.1 MB) and
+ * a peak of 35.7 MB instead of 27.3 MB for one order, past the 32 MB
+ * budget, and it changes every confidence (each decoder's live CMN then
+ * sees other audio than today's single decoder). The listener hides the
+ * finish instead: it finishes during the trailing silence, before the end
+ * is decided (listener.c, finish_ahead). */
+
+/* Kept audio is let go after an utterance longer than this (30 s), so that
+ * one long utterance does not hold its memory for good. */
+#define KEPT_AUDIO_MAX_SAMPLES (16000u * 30u)
+
+static void release_audio(vc_recogniser *r)
+{
+    if (r->audio_cap > KEPT_AUDIO_MAX_SAMPLES) {
+        free(r->audio);
+        r->audio = NULL;
+        r->audio_cap = 0;
+    }
+}
+
+/* Appends pcm to the utterance's kept audio. */
+static vc_status keep_audio(vc_recogniser *r, const int16_t *pcm, size_t n)
+{
+    size_t need = r->fed + n;
+
+    if (need > r->audio_cap) {
+        /* doubling, from 4 s, never past the longest utterance */
+        size_t cap = r->audio_cap ? r->audio_cap : 16000u * 4u;
+        while (cap < need)
+            cap *= 2;
+        if (cap > MAX_SAMPLES)
+            cap = MAX_SAMPLES;
+        int16_t *grown = realloc(r->audio, cap * sizeof *grown);
+        if (!grown)
+            return vc_fail(VC_ENOMEM, "recogniser: out of memory keeping %.1f s of audio",
+                           need / 16000.0);
+        r->audio = grown;
+        r->audio_cap = cap;
+    }
+    memcpy(r->audio + r->fed, pcm, n * sizeof *pcm);
+    return VC_OK;
+}
+
+vc_status vc_recogniser_begin(vc_recogniser *r)
 {
     vc_status rc;
     clock_t t0 = clock();
 
-    memset(out, 0, sizeof *out);
+    if (!r)
+        return vc_fail(VC_EINVAL, "recogniser: NULL");
+    if (r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: an utterance is already being decoded");
+    if ((rc = start_utterance(r)) != VC_OK)
+        return rc;
+    r->in_utterance = 1;
+    r->keep_audio = 1;
+    r->fed = 0;
+    r->cpu = clock() - t0;
+    return VC_OK;
+}
+
+vc_status vc_recogniser_feed(vc_recogniser *r, const int16_t *pcm, size_t n)
+{
+    vc_status rc;
+    clock_t t0 = clock();
+
     if (!r || (!pcm && n > 0))
         return vc_fail(VC_EINVAL, "recogniser: no audio");
-    if (n > MAX_SAMPLES)
-        return vc_fail(VC_ETOOBIG, "recogniser: %.0f s of audio is longer than the %u s an "
-                                   "utterance may last",
-                       n / 16000.0, MAX_SAMPLES / 16000u);
-    out->audio_seconds = n / 16000.0;
-    if ((rc = run_search(r, pcm, n)) != VC_OK)
+    if (!r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: no utterance begun (vc_recogniser_begin)");
+    if (n > MAX_SAMPLES - r->fed)
+        return vc_fail(VC_ETOOBIG, "recogniser: the utterance is longer than the %u s it may "
+                                   "last",
+                       MAX_SAMPLES / 16000u);
+    if (n == 0)
+        return VC_OK;
+    if (r->keep_audio && (rc = keep_audio(r, pcm, n)) != VC_OK)
         return rc;
+    if ((rc = process(r, pcm, n)) != VC_OK) {
+        /* the decoder's state is unknown now: the utterance cannot go on */
+        vc_recogniser_cancel(r);
+        return rc;
+    }
+    r->fed += n;
+    r->cpu += clock() - t0;
+    return VC_OK;
+}
+
+/* The words of a pocketsphinx hypothesis, fillers and alternative marks
+ * ("read(2)") dropped: *joined space separated, words[] NUL terminated in
+ * *buf (both allocated, hyp's length at most). */
+static vc_status split_hypothesis(const char *hyp, char **joined, char **buf, const char ***words,
+                                  size_t *n_words)
+{
+    size_t len = strlen(hyp), pos = 0, jpos = 0;
+
+    *n_words = 0;
+    *joined = malloc(len + 1);
+    *buf = malloc(len + 1);
+    *words = malloc((len / 2 + 1) * sizeof **words);
+    if (!*joined || !*buf || !*words)
+        return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+    (*joined)[0] = '\0';
+    for (const char *p = hyp; *p;) {
+        p += strspn(p, " ");
+        size_t token = strcspn(p, " ");
+        if (!token)
+            break;
+        memcpy(*buf + pos, p, token);
+        (*buf)[pos + token] = '\0';
+        p += token;
+        size_t word = word_length(*buf + pos);
+        if (!word)
+            continue;
+        (*buf)[pos + word] = '\0';
+        (*words)[(*n_words)++] = *buf + pos;
+        if (jpos)
+            (*joined)[jpos++] = ' ';
+        memcpy(*joined + jpos, *buf + pos, word + 1);
+        jpos += word;
+        pos += word + 1;
+    }
+    return VC_OK;
+}
+
+vc_status vc_recogniser_partial(vc_recogniser *r, const char **text, int *complete)
+{
+    vc_status rc;
+    char *joined = NULL, *buf = NULL;
+    const char **words = NULL;
+    size_t n_words;
+    int32 score;
+
+    if (!r || !text || !complete)
+        return vc_fail(VC_EINVAL, "recogniser: vc_recogniser_partial needs r, text and complete");
+    *text = "";
+    *complete = 0;
+    if (!r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: no utterance begun (vc_recogniser_begin)");
+    const char *hyp = ps_get_hyp(r->ps, &score);
+    if ((rc = split_hypothesis(hyp ? hyp : "", &joined, &buf, &words, &n_words)) != VC_OK)
+        goto out_free;
+    /* The hypothesis moves on a few times a second at most; the grammar is
+     * walked only when it does. */
+    if (!r->partial_valid || strcmp(joined, r->partial) != 0) {
+        free(r->partial);
+        r->partial = joined;
+        joined = NULL;
+        r->partial_complete =
+            n_words > 0 && vc_grammar_accepts(r->grammar, (const char *const *)words, n_words);
+        r->partial_valid = 1;
+    }
+    *text = r->partial;
+    *complete = r->partial_complete;
+    rc = VC_OK;
+out_free:
+    free(joined);
+    free(buf);
+    free(words);
+    return rc;
+}
+
+/* Ends the utterance begun and fills out (cleared by the caller) from it;
+ * pcm is its audio, for the phone loop. */
+static vc_status finish_utterance(vc_recogniser *r, const int16_t *pcm, vc_transcript *out)
+{
+    vc_status rc;
+    clock_t t0 = clock();
+    size_t n = r->fed;
+
+    r->in_utterance = 0;
+    out->audio_seconds = n / 16000.0;
+    if ((rc = end_utterance(r, n)) != VC_OK)
+        goto out_release_audio;
     int32 score;
     const char *hyp = ps_get_hyp(r->ps, &score);
-    if (hyp && *hyp) {
+    int garbage = 0;
+    for (ps_seg_t *seg = ps_seg_iter(r->ps); seg; seg = ps_seg_next(seg))
+        if (strncmp(ps_seg_word(seg), "<g-", 3) == 0)
+            garbage = 1;
+    if (garbage) {
+        out->text = strdup("");
+        out->rejected = 1;
+        if (!out->text) {
+            rc = vc_fail(VC_ENOMEM, "recogniser: out of memory");
+            goto out_clear;
+        }
+    } else if (hyp && *hyp) {
         if ((rc = collect_words(r, out)) != VC_OK)
             goto out_clear;
         if (out->n_words > 0) {
@@ -543,11 +842,56 @@ vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
             goto out_clear;
         }
     }
-    out->decode_seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    out->decode_seconds = (double)(r->cpu + (clock() - t0)) / CLOCKS_PER_SEC;
+    release_audio(r);
     return VC_OK;
 out_clear:
     vc_transcript_clear(out);
+out_release_audio:
+    release_audio(r);
     return rc;
+}
+
+vc_status vc_recogniser_finish(vc_recogniser *r, vc_transcript *out)
+{
+    if (!out)
+        return vc_fail(VC_EINVAL, "recogniser: no transcript to fill");
+    memset(out, 0, sizeof *out);
+    if (!r)
+        return vc_fail(VC_EINVAL, "recogniser: NULL");
+    if (!r->in_utterance)
+        return vc_fail(VC_ESTATE, "recogniser: no utterance begun (vc_recogniser_begin)");
+    return finish_utterance(r, r->audio, out);
+}
+
+void vc_recogniser_cancel(vc_recogniser *r)
+{
+    if (!r || !r->in_utterance)
+        return;
+    r->in_utterance = 0;
+    (void)end_utterance(r, r->fed); /* nothing to keep of it either way */
+    release_audio(r);
+}
+
+vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
+                               vc_transcript *out)
+{
+    vc_status rc;
+
+    memset(out, 0, sizeof *out);
+    if (!r || (!pcm && n > 0))
+        return vc_fail(VC_EINVAL, "recogniser: no audio");
+    if (n > MAX_SAMPLES)
+        return vc_fail(VC_ETOOBIG, "recogniser: %.0f s of audio is longer than the %u s an "
+                                   "utterance may last",
+                       n / 16000.0, MAX_SAMPLES / 16000u);
+    if ((rc = vc_recogniser_begin(r)) != VC_OK)
+        return rc;
+    /* The caller's buffer serves the phone loop: no copy of a whole file. */
+    r->keep_audio = 0;
+    if ((rc = vc_recogniser_feed(r, pcm, n)) != VC_OK)
+        return rc;
+    return finish_utterance(r, pcm, out);
 }
 
 void vc_transcript_clear(vc_transcript *t)

@@ -26,6 +26,10 @@ typedef struct {
     /* A transcript whose confidence is below this is marked rejected; 0 =
      * the tuned default (VC_RECOGNISER_REJECT_BELOW), negative = never. */
     double reject_below;
+    /* Cost of each phone of the garbage loop that competes with the
+     * grammar (recogniser.c): higher rejects more. 0 = the tuned default,
+     * negative = no garbage loop. */
+    double garbage_prob;
 } vc_recogniser_config;
 
 /* The default rejection threshold on vc_transcript.confidence: 0.5 is a
@@ -44,6 +48,17 @@ void vc_recogniser_free(vc_recogniser *r);
 /* Recompiles the grammar from u's current lists (after a catalog sync). On
  * failure the old grammar stays in use. */
 VC_MUST_CHECK vc_status vc_recogniser_update_grammar(vc_recogniser *r);
+
+/* Whether the assistant has just asked a question. A new recogniser listens
+ * for orders and requests only: the pack's answer intents (pack.ini
+ * answer_intents: "yes", "no", a PIN, "the second one") are left out of its
+ * grammar, because a lone "yes" or a run of digits is what noise and
+ * chatter are heard as. The dialog turns them on while a question is
+ * pending, and off again after the answer. Changing it recompiles the
+ * grammar (a few ms for the cafe pack; do it while the question is being
+ * spoken); during an utterance it fails with VC_ESTATE, and on any failure
+ * the grammar in use stays. */
+VC_MUST_CHECK vc_status vc_recogniser_expect_answer(vc_recogniser *r, int expecting);
 
 typedef struct {
     char *word;
@@ -74,6 +89,42 @@ typedef struct {
 VC_MUST_CHECK vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
                                              vc_transcript *out);
 void vc_transcript_clear(vc_transcript *t);
+
+/* Streaming: one utterance decoded as its audio arrives, so that the result
+ * is ready soon after the end of speech (the device loop), and so that the
+ * caller can end the utterance early when the words so far already make a
+ * whole sentence (smart end-of-utterance).
+ *
+ *   vc_recogniser_begin(r);
+ *   while (audio) vc_recogniser_feed(r, pcm, n);   // any block sizes
+ *   vc_recogniser_partial(r, &text, &complete);    // any time, cheap
+ *   vc_recogniser_finish(r, &transcript);          // same result as _decode
+ *
+ * vc_recogniser_decode() is begin + one feed + finish. Between begin and
+ * finish no other decode may run on r, nor a grammar update (VC_ESTATE). The
+ * utterance is limited as in _decode (10 minutes); feeding past that fails
+ * with VC_ETOOBIG and keeps what was fed. The decoder takes each feed as it
+ * comes (in pieces of at most 0.25 s, as _decode hands over a file): fed in
+ * other pieces, the same audio gives the same words, with scores and word
+ * times that may differ slightly (pocketsphinx's live features are computed
+ * per piece; measured with 10 ms pieces: confidence within 0.002, times
+ * within a frame). The utterance's audio is kept for the phone loop at
+ * finish; a decoder failure during a feed abandons the utterance. */
+VC_MUST_CHECK vc_status vc_recogniser_begin(vc_recogniser *r);
+VC_MUST_CHECK vc_status vc_recogniser_feed(vc_recogniser *r, const int16_t *pcm, size_t n);
+/* The best hypothesis so far (*text owned by r, valid until the next call on
+ * r; "" when nothing yet; fillers such as "<sil>" left out) and *complete =
+ * 1 when those words are a whole sentence of the grammar in use (they end in
+ * a final state), else 0. The grammar is walked only when the words changed
+ * since the last call. */
+VC_MUST_CHECK vc_status vc_recogniser_partial(vc_recogniser *r, const char **text, int *complete);
+/* Ends the utterance and fills *out exactly as vc_recogniser_decode() does
+ * (confidence, rejection, words, times). decode_seconds counts the CPU time
+ * of every feed and of finish. Finish runs the phone loop over the whole
+ * utterance: about 1.6 % of its length in CPU time here (x86). */
+VC_MUST_CHECK vc_status vc_recogniser_finish(vc_recogniser *r, vc_transcript *out);
+/* Abandons an utterance begun (barge-in, timeout); safe when none is. */
+void vc_recogniser_cancel(vc_recogniser *r);
 
 /* Statistics of the compiled grammar, for benchmarks and logs. */
 typedef struct {
