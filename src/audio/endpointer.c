@@ -305,6 +305,11 @@ vc_endpointer_state vc_endpointer_get_state(const vc_endpointer *ep)
     return ep->state;
 }
 
+uint64_t vc_endpointer_trailing_silence(const vc_endpointer *ep)
+{
+    return ep->state == VC_EP_IN_SPEECH ? ep->pos - ep->last_speech_end : 0;
+}
+
 double vc_endpointer_noise_floor_db(const vc_endpointer *ep)
 {
     return ep->floor_db;

@@ -141,6 +141,12 @@ VC_MUST_CHECK vc_status vc_endpointer_end_now(vc_endpointer *ep, vc_endpointer_e
 void vc_endpointer_reset(vc_endpointer *ep);
 
 vc_endpointer_state vc_endpointer_get_state(const vc_endpointer *ep);
+/* Samples since the last speech frame of the utterance in progress (its
+ * trailing silence so far, a whole number of frames); 0 outside IN_SPEECH.
+ * The listener's smart end-of-utterance waits for some of it, and the
+ * recogniser is fed the utterance only up to trailing_kept_ms past the last
+ * speech. */
+uint64_t vc_endpointer_trailing_silence(const vc_endpointer *ep);
 /* The current noise floor, dB of mean square int16 sample (for logs). */
 double vc_endpointer_noise_floor_db(const vc_endpointer *ep);
 

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "assistant/assistant.h"
+#include "assistant/listener.h"
 #include "audio/audio_file.h"
+#include "audio/capture.h"
 #include "build_config.h"
 #include "core/fsutil.h"
 #include "core/utf8.h"
@@ -37,6 +39,11 @@ static const char usage[] =
     "                             and the decoder's confidence\n"
     "  eval --labels labels.json DIR [--noise N.wav --snr clean,24,12] [--seed S]\n"
     "       [--limit N] [--json]  command acceptance rate on labelled recordings\n"
+    "  listen [--device D] [--rate N] [--count N] [--smart-eou MS]\n"
+    "         [--exit-when-ready] [--json] [FILE.wav ...]\n"
+    "                             hear orders from the microphone, or each file as if\n"
+    "                             live: words, intent and slots, confidence, and the\n"
+    "                             time from the end of speech to the result\n"
     "  ask TEXT                   one dialog turn; the conversation carries on across calls\n"
     "  chat                       an interactive text conversation\n"
     "  catalog import FILE.json   replace the store's catalog (all or nothing)\n"
@@ -52,8 +59,8 @@ static const char usage[] =
     "      --new            `ask`: start a new conversation\n"
     "      --speak          `ask`, `chat`: also speak the replies\n"
     "      --wav-dir DIR    write spoken replies as WAV files to DIR\n"
-    "      --json           `understand`, `transcribe`: one JSON object per input,\n"
-    "                       one a line; `eval`: a JSON summary\n"
+    "      --json           `understand`, `transcribe`, `listen`: one JSON object per\n"
+    "                       input or utterance, one a line; `eval`: a JSON summary\n"
     "      --raw-rate N     audio files are headerless s16le mono at N Hz\n"
     "      --labels FILE    `eval`: file name -> {\"intent\", \"slots\"} (JSON)\n"
     "      --noise FILE     `eval`: noise mixed into the recordings\n"
@@ -61,6 +68,14 @@ static const char usage[] =
     "                       (default: clean)\n"
     "      --seed S         `eval`: picks each recording's stretch of noise (default 0)\n"
     "      --limit N        `eval`: only the first N recordings (sorted by name)\n"
+    "      --device D       `listen`: input device, a name or an index (default: the\n"
+    "                       config's [audio] input_device)\n"
+    "      --rate N         `listen`: the device's rate in Hz (default: the config's)\n"
+    "      --count N        `listen`: stop after N utterances\n"
+    "      --exit-when-ready\n"
+    "                       `listen`: exit once the model is loaded and the device open\n"
+    "      --smart-eou MS   `listen`: silence after a whole sentence that ends the\n"
+    "                       utterance (default 300; 0: wait for the full 1000 ms)\n"
     "  -t, --text TEXT      `understand`: a sentence (repeatable)\n"
     "  -f, --text-file FILE `understand`: one sentence a line\n"
     "  -h, --help           this help\n";
@@ -81,6 +96,11 @@ typedef struct {
     unsigned long long seed;
     size_t limit;
     int raw_rate;
+    const char *device;
+    int rate;
+    unsigned long long count; /* 0: no limit */
+    int exit_when_ready;
+    int smart_eou_ms; /* -1: the listener's default */
     int json;
     int new_session;
     int speak;
@@ -544,6 +564,183 @@ out_free_eval:
     return ret;
 }
 
+/* ---- listen ------------------------------------------------------------------ */
+
+/* Blocks a file source hands out: 20 ms, about what a capture read returns. */
+#define LISTEN_FILE_BLOCK 320
+
+static double stream_seconds(uint64_t samples)
+{
+    return (double)samples / VC_AUDIO_RATE;
+}
+
+/* One utterance heard: the understanding (the output contract in JSON, with
+ * "file" first for a file and the listener's outcome and timings after). */
+static void print_listen_result(const char *file, const vc_listener_result *r, int json)
+{
+    const char *outcome = vc_listen_outcome_name(r->outcome);
+
+    if (!json) {
+        if (file)
+            printf("%s: ", file);
+        if (r->outcome == VC_LISTEN_TIMED_OUT) {
+            printf("(no speech)\n");
+            return;
+        }
+        print_understanding(&r->understanding, 0);
+        printf("  end of speech at %.2f s; result %.3f s later (%.3f s of silence waited, "
+               "%.3f s of work%s)%s\n",
+               stream_seconds(r->speech_end), r->latency_seconds,
+               stream_seconds(r->decided_at - r->speech_end), r->result_wall_seconds,
+               r->smart_eou ? ", smart end of utterance" : "",
+               r->outcome == VC_LISTEN_MAX_LENGTH ? " [cut at the longest utterance]" : "");
+        return;
+    }
+    char *contract = vc_understanding_to_json(&r->understanding);
+    char *quoted = file ? json_quote(file) : NULL;
+    size_t len = contract ? strlen(contract) : 0;
+    if (len < 2 || contract[0] != '{' || contract[len - 1] != '}' || (file && !quoted)) {
+        fprintf(stderr, "voxcart: listen: out of memory writing the result\n");
+    } else {
+        /* the contract's members, then the listener's */
+        printf("{%s%s%s\"outcome\":\"%s\",%.*s,\"speech_end\":%.3f,\"latency\":%.3f,"
+               "\"result_seconds\":%.4f,\"result_cpu_seconds\":%.4f,\"smart_eou\":%s,"
+               "\"redecodes\":%d}\n",
+               file ? "\"file\":" : "", file ? quoted : "", file ? "," : "", outcome, (int)(len - 2),
+               contract + 1, stream_seconds(r->speech_end), r->latency_seconds,
+               r->result_wall_seconds, r->result_cpu_seconds, r->smart_eou ? "true" : "false",
+               r->redecodes);
+    }
+    free(quoted);
+    free(contract);
+}
+
+/* Listens to src until it ends or *left utterances have been heard (0:
+ * no limit); counts them off *left. */
+static int listen_stream(const options *o, vc_listener *l, const vc_listener_source *src,
+                         const char *file, unsigned long long *left)
+{
+    for (;;) {
+        vc_listener_result r;
+        if (vc_listener_listen(l, src, &r) != VC_OK)
+            return fail(file ? file : "listen");
+        vc_listen_outcome outcome = r.outcome;
+        if (outcome != VC_LISTEN_END_OF_AUDIO)
+            print_listen_result(file, &r, o->json);
+        fflush(stdout);
+        vc_listener_result_clear(&r);
+        if (outcome == VC_LISTEN_END_OF_AUDIO)
+            return 0;
+        if (outcome != VC_LISTEN_TIMED_OUT && *left && --*left == 0)
+            return 0;
+    }
+}
+
+static int listen_files(const options *o, const vc_listener_config *lc, vc_recogniser *rec,
+                        vc_understander *und, int argc, char **argv)
+{
+    vc_audio_read_options ro = read_options(o);
+    unsigned long long left = o->count;
+    int failed = 0;
+
+    for (int i = 0; i < argc; i++) {
+        vc_audio audio = {0};
+        vc_listener *l = NULL;
+        vc_listener_memory m;
+        vc_listener_source src;
+        /* each file is a stream of its own: a new listener */
+        if (vc_audio_read_file(argv[i], &ro, &audio) != VC_OK) {
+            print_input_error(o->json, argv[i], argv[i], vc_error_detail());
+            failed = 1;
+            continue;
+        }
+        if (vc_listener_new(lc, rec, und, &l) != VC_OK) {
+            vc_audio_clear(&audio);
+            return fail("listen");
+        }
+        vc_listener_memory_source(&m, audio.samples, audio.n, LISTEN_FILE_BLOCK, &src);
+        failed |= listen_stream(o, l, &src, argv[i], &left);
+        vc_listener_free(l);
+        vc_audio_clear(&audio);
+        if (o->count && left == 0)
+            break;
+    }
+    return failed;
+}
+
+static int listen_device(const options *o, const vc_config *cfg, const vc_listener_config *lc,
+                         vc_recogniser *rec, vc_understander *und)
+{
+    vc_capture_config cc = {
+        .device = o->device ? o->device : cfg->input_device,
+        .rate = o->rate ? o->rate : cfg->sample_rate,
+    };
+    vc_capture *c = NULL;
+    vc_listener *l = NULL;
+    vc_listener_source src;
+    unsigned long long left = o->count;
+    int ret = 1;
+
+    if (vc_capture_new(&cc, &c) != VC_OK)
+        return fail("listen: opening the input device");
+    if (vc_listener_new(lc, rec, und, &l) != VC_OK) {
+        ret = fail("listen");
+        goto out_free_capture;
+    }
+    if (vc_capture_start(c) != VC_OK) {
+        ret = fail("listen: starting the input device");
+        goto out_free_listener;
+    }
+    if (o->json)
+        printf("{\"event\":\"listening\",\"device_rate\":%d}\n", vc_capture_device_rate(c));
+    else
+        printf("listening (device at %d Hz)\n", vc_capture_device_rate(c));
+    fflush(stdout);
+    if (o->exit_when_ready) {
+        ret = 0;
+        goto out_free_listener;
+    }
+    vc_listener_capture_source(c, &src);
+    ret = listen_stream(o, l, &src, NULL, &left);
+out_free_listener:
+    vc_listener_free(l);
+out_free_capture:
+    vc_capture_free(c);
+    return ret;
+}
+
+static int cmd_listen(const options *o, int argc, char **argv)
+{
+    vc_listener_config lc;
+    vc_assistant *a = NULL;
+    vc_recogniser *rec = NULL;
+    vc_config cfg;
+    int ret;
+
+    if (argc > 0 && (o->device || o->rate)) {
+        fprintf(stderr, "voxcart listen: --device and --rate are for a device, not files\n");
+        return 2;
+    }
+    vc_listener_config_defaults(&lc);
+    if (o->smart_eou_ms >= 0)
+        lc.smart_eou_ms = o->smart_eou_ms;
+    if (open_assistant(o, &cfg, &a) != VC_OK)
+        return fail("listen");
+    if (open_recogniser(a, &rec) != VC_OK) {
+        ret = fail("listen: loading the recogniser");
+        goto out_free_assistant;
+    }
+    if (argc > 0)
+        ret = o->exit_when_ready ? 0
+                                 : listen_files(o, &lc, rec, vc_assistant_understander(a), argc, argv);
+    else
+        ret = listen_device(o, &cfg, &lc, rec, vc_assistant_understander(a));
+    vc_recogniser_free(rec);
+out_free_assistant:
+    vc_assistant_free(a);
+    return ret;
+}
+
 /* ---- conversations --------------------------------------------------------- */
 
 typedef struct {
@@ -860,6 +1057,11 @@ int main(int argc, char **argv)
         {"snr", required_argument, NULL, 'P'},
         {"seed", required_argument, NULL, 'E'},
         {"limit", required_argument, NULL, 'M'},
+        {"device", required_argument, NULL, 'D'},
+        {"rate", required_argument, NULL, 'R'},
+        {"count", required_argument, NULL, 'K'},
+        {"exit-when-ready", no_argument, NULL, 'X'},
+        {"smart-eou", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -868,6 +1070,7 @@ int main(int argc, char **argv)
     const char *cmd;
     int ch, ret;
 
+    o.smart_eou_ms = -1;
     o.texts = calloc((size_t)argc, sizeof *o.texts);
     if (!o.texts)
         return 1;
@@ -908,6 +1111,28 @@ int main(int argc, char **argv)
             }
             o.limit = (size_t)n;
             break;
+        case 'D': o.device = optarg; break;
+        case 'R':
+            if (parse_count(optarg, "--rate", 8000, 192000, &n) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            o.rate = (int)n;
+            break;
+        case 'K':
+            if (parse_count(optarg, "--count", 1, ULLONG_MAX, &o.count) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            break;
+        case 'X': o.exit_when_ready = 1; break;
+        case 'U':
+            if (parse_count(optarg, "--smart-eou", 0, 60000, &n) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            o.smart_eou_ms = (int)n;
+            break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }
@@ -933,6 +1158,8 @@ int main(int argc, char **argv)
         ret = cmd_transcribe(&o, argc, argv);
     else if (strcmp(cmd, "eval") == 0)
         ret = cmd_eval(&o, argc, argv);
+    else if (strcmp(cmd, "listen") == 0)
+        ret = cmd_listen(&o, argc, argv);
     else if (strcmp(cmd, "ask") == 0)
         ret = cmd_ask(&o, argc, argv);
     else if (strcmp(cmd, "chat") == 0)

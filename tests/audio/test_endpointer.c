@@ -347,6 +347,45 @@ static void end_now_ends_the_utterance_at_the_last_speech(void **state)
     free(pcm);
 }
 
+static void trailing_silence_counts_from_the_last_speech_frame(void **state)
+{
+    vc_endpointer_config cfg = defaults();
+    size_t n = MS(4000);
+    float *x = background(n, -60);
+    int16_t *pcm;
+    vc_endpointer *ep = NULL;
+    vc_endpointer_event ev;
+    uint64_t off = 0;
+
+    (void)state;
+    /* a word, a 400 ms pause, a second word */
+    add_tone(x, MS(500), MS(1000), 440, -25);
+    add_tone(x, MS(1400), MS(1800), 440, -25);
+    pcm = to_pcm(x, n);
+    assert_int_equal(vc_endpointer_new(&cfg, &ep), VC_OK);
+    for (; off < MS(400); off += 160)
+        assert_int_equal(vc_endpointer_process(ep, pcm + off, &ev), VC_OK);
+    assert_int_equal(vc_endpointer_trailing_silence(ep), 0); /* waiting */
+    for (; off < MS(900); off += 160)
+        assert_int_equal(vc_endpointer_process(ep, pcm + off, &ev), VC_OK);
+    assert_int_equal(vc_endpointer_get_state(ep), VC_EP_IN_SPEECH);
+    assert_int_equal(vc_endpointer_trailing_silence(ep), 0); /* in the word */
+    for (; off < MS(1300); off += 160)
+        assert_int_equal(vc_endpointer_process(ep, pcm + off, &ev), VC_OK);
+    assert_near(vc_endpointer_trailing_silence(ep), MS(300), TOLERANCE, "pause so far");
+    assert_int_equal(vc_endpointer_trailing_silence(ep) % 160, 0);
+    for (; off < MS(1600); off += 160)
+        assert_int_equal(vc_endpointer_process(ep, pcm + off, &ev), VC_OK);
+    assert_int_equal(vc_endpointer_trailing_silence(ep), 0); /* speech again */
+    for (; off < MS(2500); off += 160)
+        assert_int_equal(vc_endpointer_process(ep, pcm + off, &ev), VC_OK);
+    assert_near(vc_endpointer_trailing_silence(ep), MS(700), TOLERANCE, "final silence");
+    assert_int_equal(vc_endpointer_end_now(ep, &ev), VC_OK);
+    assert_int_equal(vc_endpointer_trailing_silence(ep), 0); /* ended */
+    vc_endpointer_free(ep);
+    free(pcm);
+}
+
 static void bad_configs_are_refused(void **state)
 {
     vc_endpointer_config c;
@@ -544,6 +583,7 @@ int main(void)
         cmocka_unit_test(speech_before_the_timeout_prevents_it),
         cmocka_unit_test(max_length_ends_endless_speech),
         cmocka_unit_test(end_now_ends_the_utterance_at_the_last_speech),
+        cmocka_unit_test(trailing_silence_counts_from_the_last_speech_frame),
         cmocka_unit_test(bad_configs_are_refused),
         cmocka_unit_test(barista_recordings_give_one_utterance_with_90_percent_energy),
         cmocka_unit_test(barista_in_kitchen_noise_at_12_db_starts_before_the_speech_centre),
