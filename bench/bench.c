@@ -17,11 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "commerce/catalog.h"
 #include "core/fsutil.h"
 #include "nlu/understander.h"
@@ -30,78 +28,10 @@
 #define COMPILE_RUNS 7
 #define UNDERSTAND_ROUNDS 20
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-    size_t i;
-    qsort(v, n, sizeof *v, cmp_double);
-    i = (size_t)(p * (double)(n - 1) + 0.5);
-    return v[i];
-}
-
 static void die(const char *what)
 {
     fprintf(stderr, "bench: %s: %s\n", what, vc_error_detail());
     exit(1);
-}
-
-/* ---- a generated catalog ---------------------------------------------------- */
-
-static const char *const brands[] = {"Acme", "Northwind", "Contoso", "Fabrikam", "Globex",
-                                     "Initech", "Umbrella", "Hooli", "Vandelay", "Wonka",
-                                     "Stark", "Wayne", "Tyrell", "Soylent", "Cyberdyne"};
-static const char *const adjectives[] = {
-    "organic", "classic", "premium", "fresh", "extra strong", "unscented", "lavender",
-    "whole grain", "low fat", "sparkling", "roasted", "spicy", "gentle", "ultra soft",
-    "heavy duty", "recycled", "waterproof", "insulated", "lightweight", "cotton"};
-static const char *const nouns[] = {
-    "coffee", "tea", "pasta", "rice", "cereal", "crackers", "cookies", "olive oil",
-    "vinegar", "honey", "peanut butter", "jam", "soup", "beans", "tuna", "salsa",
-    "chips", "granola", "oatmeal", "flour", "sugar", "salt", "pepper", "mustard",
-    "ketchup", "dish soap", "laundry detergent", "paper towels", "toilet paper",
-    "trash bags", "sponges", "bleach", "glass cleaner", "light bulbs", "batteries",
-    "candles", "napkins", "foil", "plastic wrap", "socks", "t-shirt", "jeans",
-    "jacket", "gloves", "beanie", "scarf", "boots", "sneakers", "hoodie", "shorts"};
-static const char *const colors[] = {"red", "blue", "green", "black", "white", "navy", "grey"};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Writes a catalog of n products to path; every product distinct. */
-static void write_catalog(const char *path, size_t n)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fputs("{\"products\":[\n", f);
-    for (size_t i = 0; i < n; i++) {
-        const char *b = brands[i % COUNT(brands)];
-        const char *a = adjectives[(i / COUNT(brands)) % COUNT(adjectives)];
-        const char *no = nouns[(i / (COUNT(brands) * COUNT(adjectives))) % COUNT(nouns)];
-        size_t variant = i / (COUNT(brands) * COUNT(adjectives) * COUNT(nouns));
-        fprintf(f,
-                "%s{\"sku\":\"GEN-%05zu\",\"name\":\"%s %s %s %zu\",\"aliases\":[\"%s %s %s %zu\"],"
-                "\"price\":%zu.%02zu,\"currency\":\"USD\",\"category\":\"%s\","
-                "\"attributes\":{\"color\":\"%s\",\"unit\":\"pack\"},\"stock\":%zu}\n",
-                i ? "," : "", i, b, a, no, variant + 1, b, a, no, variant + 1, 1 + i % 300,
-                i % 100, i % 3 == 0 ? "grocery" : i % 3 == 1 ? "household" : "apparel",
-                colors[i % COUNT(colors)], i % 17);
-    }
-    fputs("]}\n", f);
-    fclose(f);
 }
 
 /* The catalog member of the demo seed, as a catalog file of its own. */
@@ -162,7 +92,7 @@ static double bench_compile(const char *pack_dir, const char *catalog_path, comp
     for (int r = 0; r < COMPILE_RUNS; r++) {
         compiled c = {0};
         vc_catalog *catalog = NULL;
-        double t0 = now_us();
+        double t0 = bench_now_us();
         if (vc_pack_load(pack_dir, &c.pack) != VC_OK)
             die("pack");
         if (vc_understander_new(c.pack, &c.und) != VC_OK)
@@ -170,7 +100,7 @@ static double bench_compile(const char *pack_dir, const char *catalog_path, comp
         if (vc_catalog_load(catalog_path, &catalog) != VC_OK)
             die("catalog");
         set_lists(&c, catalog);
-        t[r] = (now_us() - t0) / 1000.0;
+        t[r] = (bench_now_us() - t0) / 1000.0;
         vc_catalog_free(catalog);
         if (r == COMPILE_RUNS - 1) {
             *keep = c;
@@ -179,7 +109,7 @@ static double bench_compile(const char *pack_dir, const char *catalog_path, comp
             vc_pack_free(c.pack);
         }
     }
-    return percentile(t, COMPILE_RUNS, 0.5);
+    return bench_percentile(t, COMPILE_RUNS, 0.5);
 }
 
 /* ---- understand ---------------------------------------------------------------- */
@@ -225,17 +155,17 @@ static latency bench_understand(vc_understander *u, const sentences *s)
     for (int r = 0; r < UNDERSTAND_ROUNDS; r++) {
         for (size_t i = 0; i < s->n; i++) {
             vc_understanding res = {0};
-            double t0 = now_us();
+            double t0 = bench_now_us();
             if (vc_understand(u, s->text[i], &res) != VC_OK)
                 die("understand");
-            t[k] = now_us() - t0;
+            t[k] = bench_now_us() - t0;
             total += t[k++];
             vc_understanding_clear(&res);
         }
     }
     l.per_second = (double)n / (total / 1e6);
-    l.p50 = percentile(t, n, 0.5);
-    l.p99 = percentile(t, n, 0.99);
+    l.p50 = bench_percentile(t, n, 0.5);
+    l.p99 = bench_percentile(t, n, 0.99);
     free(t);
     return l;
 }
@@ -246,30 +176,13 @@ static latency bench_understand(vc_understander *u, const sentences *s)
  * returns its peak RSS in KiB, or -1 when it fails. */
 static long run_voxcart(const char *voxcart, const char *const *args)
 {
-    const char *argv[16];
-    struct rusage ru;
-    size_t n = 0;
-    int status;
-    pid_t pid;
+    bench_child c;
 
-    argv[n++] = voxcart;
-    while (*args && n < sizeof argv / sizeof argv[0] - 1)
-        argv[n++] = *args++;
-    argv[n] = NULL;
-    fflush(stdout); /* or the child's freopen would print our buffer again */
-    pid = fork();
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execv(voxcart, (char *const *)argv);
-        _exit(127);
-    }
-    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench: %s %s failed\n", voxcart, argv[1]);
+    if (bench_run(voxcart, args, NULL, NULL, &c) != 0 || c.exit_code != 0) {
+        fprintf(stderr, "bench: %s %s failed\n", voxcart, args[0]);
         return -1;
     }
-    return ru.ru_maxrss;
+    return c.peak_rss_kb;
 }
 
 /* What a device does: the catalog lives in its store. Imports catalog into a
@@ -294,17 +207,6 @@ static long file_peak_rss_kb(const char *voxcart, const char *catalog, const cha
     const char *understand[] = {"understand", "--json", "--domain", "retail", "--catalog",
                                 catalog, "--text-file", table, NULL};
     return run_voxcart(voxcart, understand);
-}
-
-static void remove_store(const char *store)
-{
-    char path[256];
-
-    unlink(store);
-    snprintf(path, sizeof path, "%s-wal", store);
-    unlink(path);
-    snprintf(path, sizeof path, "%s-shm", store);
-    unlink(path);
 }
 
 static void print_rss(const char *what, long small, long big, const char *target)
@@ -337,7 +239,7 @@ int main(int argc, char **argv)
     snprintf(demo, sizeof demo, "%s/catalog-demo.json", dir);
     snprintf(table, sizeof table, "%s/sentences.txt", dir);
     snprintf(pack, sizeof pack, "%s/models/domains/retail", argv[1]);
-    write_catalog(gen, GENERATED_PRODUCTS);
+    bench_write_catalog(gen, GENERATED_PRODUCTS);
     write_demo_catalog(argv[1], demo);
     s = load_table(argv[1]);
     f = fopen(table, "w");
@@ -349,10 +251,10 @@ int main(int argc, char **argv)
      * pages it shares with its parent between fork and exec. */
     snprintf(what, sizeof what, "%s/store-demo.db", dir);
     store_small = store_peak_rss_kb(argv[2], what, demo, table);
-    remove_store(what);
+    bench_remove_store(what);
     snprintf(what, sizeof what, "%s/store-10k.db", dir);
     store_big = store_peak_rss_kb(argv[2], what, gen, table);
-    remove_store(what);
+    bench_remove_store(what);
     file_small = file_peak_rss_kb(argv[2], demo, table);
     file_big = file_peak_rss_kb(argv[2], gen, table);
 
