@@ -52,6 +52,7 @@ static const key_spec keys[] = {
     STR("audio", "input_device", KEY_NAME, input_device),
     STR("audio", "output_device", KEY_NAME, output_device),
     INT("audio", "sample_rate", sample_rate, 8000, 192000),
+    STR("audio", "trigger", KEY_NAME, trigger),
     STR("voice", "voice", KEY_NAME, voice),
     INT("voice", "rate", speech_rate, 80, 450),
     INT("voice", "pitch", pitch, 0, 100),
@@ -281,6 +282,7 @@ void vc_config_defaults(vc_config *cfg)
     snprintf(cfg->input_device, sizeof cfg->input_device, "default");
     snprintf(cfg->output_device, sizeof cfg->output_device, "default");
     cfg->sample_rate = 16000;
+    snprintf(cfg->trigger, sizeof cfg->trigger, "wake_word");
     snprintf(cfg->voice, sizeof cfg->voice, "en-us");
     cfg->speech_rate = 175; /* espeak-ng's own default */
     cfg->pitch = 50;

@@ -20,6 +20,8 @@ typedef struct {
     char input_device[128];  /* "default", a name or an index */
     char output_device[128];
     int sample_rate;         /* the device's native rate */
+    char trigger[48];        /* what starts listening: "wake_word", "push_to_talk" or
+                                both joined by '|'; audio/trigger.h parses it */
     /* [voice] */
     char voice[64];          /* espeak-ng voice: "en-us" */
     int speech_rate;         /* words per minute, 80..450 */

@@ -32,6 +32,7 @@ static void defaults_are_the_documented_values(void **state)
     assert_string_equal(c.input_device, "default");
     assert_string_equal(c.output_device, "default");
     assert_int_equal(c.sample_rate, 16000);
+    assert_string_equal(c.trigger, "wake_word");
     assert_string_equal(c.voice, "en-us");
     assert_int_equal(c.speech_rate, 175);
     assert_int_equal(c.pitch, 50);
