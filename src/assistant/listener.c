@@ -1,7 +1,10 @@
 /* The listener (listener.h): source -> dsp -> endpointer -> streaming
- * recogniser -> understander, one frame at a time. */
+ * recogniser -> understander, one frame at a time; while it waits for its
+ * trigger, source -> dsp -> endpointer (its noise floor only) -> wake word
+ * spotter, and the button between reads. */
 #include "assistant/listener.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,6 +59,18 @@ struct vc_listener {
     uint64_t ahead_whole, ahead_any;
     int redecodes;
     int lost_warned;
+
+    /* The trigger (listener.h). woken: it has fired and the utterance after
+     * it has no result yet; always 1 without a trigger. wait_started: the
+     * spotter has been reset for the wait in progress, which began at
+     * wait_from. */
+    unsigned trigger;
+    vc_wakeword *wake;
+    vc_button *button;
+    int woken, wait_started;
+    uint64_t wait_from;
+    unsigned woke_by;
+    uint64_t woke_at; /* where listening starts; 0 without a trigger */
 };
 
 /* ---- sources ---------------------------------------------------------------- */
@@ -106,6 +121,9 @@ void vc_listener_config_defaults(vc_listener_config *cfg)
     cfg->endpointer = NULL;
     cfg->dsp = NULL;
     cfg->smart_eou_ms = VC_LISTENER_SMART_EOU_MS;
+    cfg->trigger = 0;
+    cfg->wake = NULL;
+    cfg->button = NULL;
 }
 
 static uint64_t ms_to_samples(int ms)
@@ -149,10 +167,21 @@ vc_status vc_listener_new(const vc_listener_config *cfg, vc_recogniser *rec, vc_
         return vc_fail(VC_EINVAL, "listener config: the dsp's frame_samples %d differ from the "
                                   "endpointer's %d",
                        cfg->dsp->frame_samples, epc.frame_samples);
+    if (cfg->trigger & ~(unsigned)(VC_TRIGGER_WAKE_WORD | VC_TRIGGER_PUSH_TO_TALK))
+        return vc_fail(VC_EINVAL, "listener config: trigger 0x%x is not a set of VC_TRIGGER_* bits",
+                       cfg->trigger);
+    if ((cfg->trigger & VC_TRIGGER_WAKE_WORD) && !cfg->wake)
+        return vc_fail(VC_EINVAL, "listener config: trigger wake_word needs a spotter (wake)");
+    if ((cfg->trigger & VC_TRIGGER_PUSH_TO_TALK) && !cfg->button)
+        return vc_fail(VC_EINVAL, "listener config: trigger push_to_talk needs a button");
     if (!(l = calloc(1, sizeof *l)))
         return vc_fail(VC_ENOMEM, "vc_listener_new: out of memory");
     l->rec = rec;
     l->und = und;
+    l->trigger = cfg->trigger;
+    l->wake = cfg->trigger & VC_TRIGGER_WAKE_WORD ? cfg->wake : NULL;
+    l->button = cfg->trigger & VC_TRIGGER_PUSH_TO_TALK ? cfg->button : NULL;
+    l->woken = !cfg->trigger;
     if ((rc = vc_endpointer_new(&epc, &l->ep)) != VC_OK)
         goto out_free_listener;
     if (cfg->dsp && (rc = vc_dsp_new(cfg->dsp, &l->dsp)) != VC_OK)
@@ -199,6 +228,7 @@ const char *vc_listen_outcome_name(vc_listen_outcome o)
     case VC_LISTEN_MAX_LENGTH: return "max_length";
     case VC_LISTEN_TIMED_OUT: return "timeout";
     case VC_LISTEN_END_OF_AUDIO: return "end_of_audio";
+    case VC_LISTEN_WOKE: return "woke";
     }
     return "?";
 }
@@ -421,8 +451,57 @@ static vc_status follow_utterance(vc_listener *l, vc_endpointer_event *ev, int *
     return VC_OK;
 }
 
+/* ---- the trigger ------------------------------------------------------------ */
+
+/* The trigger fired at stream position at: listening starts there. The
+ * endpointer starts afresh (what it heard while waiting, the wake phrase
+ * among it, is no utterance) but keeps its noise floor. */
+static vc_status wake_up(vc_listener *l, unsigned by, uint64_t at, vc_listener_result *out)
+{
+    l->woken = 1;
+    l->wait_started = 0;
+    l->woke_by = by;
+    l->woke_at = at;
+    vc_endpointer_reset(l->ep);
+    vc_log_debug("listener: woken by %s at %.2f s", vc_trigger_name(by),
+                 (double)at / VC_AUDIO_RATE);
+    return empty_result(l, VC_LISTEN_WOKE, out);
+}
+
+/* A frame heard while waiting for the trigger, after the endpointer has
+ * taken it: the endpointer hears the wait so that its noise floor is the
+ * room's when listening starts, not the first frame after the phrase
+ * (often speech already), and whatever it makes of the frame is dropped;
+ * the spotter looks for the phrase. *done when it was found. */
+static vc_status wait_step(vc_listener *l, const int16_t *frame, vc_listener_result *out,
+                           int *done)
+{
+    vc_endpointer_state ep_state = vc_endpointer_get_state(l->ep);
+    vc_wakeword_stats st;
+    int detected = 0;
+    double at = 0;
+    vc_status rc;
+
+    if (ep_state == VC_EP_ENDED || ep_state == VC_EP_TIMED_OUT)
+        vc_endpointer_reset(l->ep);
+    if (!l->wake)
+        return VC_OK;
+    if ((rc = vc_wakeword_feed(l->wake, frame, l->frame, &detected, &at)) != VC_OK || !detected)
+        return rc;
+    /* The spotter counts its own clock (since it was made, across
+     * listeners); how far before the end of what it has been fed the
+     * phrase ended is what maps onto the stream. */
+    vc_wakeword_get_stats(l->wake, &st);
+    double lag = st.audio_seconds - at;
+    uint64_t back = lag > 0 ? (uint64_t)llround(lag * VC_AUDIO_RATE) : 0;
+    *done = 1;
+    return wake_up(l, VC_TRIGGER_WAKE_WORD,
+                   l->pos - l->wait_from > back ? l->pos - back : l->wait_from, out);
+}
+
 /* One frame through the dsp, the history and the endpointer, and what it
- * means for the utterance; *done when out holds a result. */
+ * means for the utterance (or, while waiting, for the trigger); *done when
+ * out holds a result. */
 static vc_status step(vc_listener *l, int16_t *frame, vc_listener_result *out, int *done)
 {
     vc_endpointer_event ev;
@@ -441,10 +520,14 @@ static vc_status step(vc_listener *l, int16_t *frame, vc_listener_result *out, i
     if ((rc = vc_endpointer_process(l->ep, frame, &ev)) != VC_OK)
         return rc;
     l->pos += l->frame;
+    if (!l->woken)
+        return wait_step(l, frame, out, done);
     stopwatch_start(&decided);
     switch (ev.type) {
     case VC_EP_EVENT_SPEECH_STARTED:
-        l->utterance_start = ev.utterance_start;
+        /* not from before the trigger: the pre-roll would reach back into
+         * the wake phrase */
+        l->utterance_start = ev.utterance_start < l->woke_at ? l->woke_at : ev.utterance_start;
         l->redecodes = 0;
         return decode_from_start(l);
     case VC_EP_EVENT_TIMED_OUT:
@@ -472,7 +555,7 @@ static vc_status end_of_source(vc_listener *l, vc_listener_result *out)
     vc_status rc;
 
     stopwatch_start(&decided);
-    if (vc_endpointer_get_state(l->ep) != VC_EP_IN_SPEECH)
+    if (!l->woken || vc_endpointer_get_state(l->ep) != VC_EP_IN_SPEECH)
         return empty_result(l, VC_LISTEN_END_OF_AUDIO, out);
     if ((rc = vc_endpointer_end_now(l->ep, &ev)) != VC_OK)
         return rc;
@@ -497,6 +580,14 @@ static vc_status listen(vc_listener *l, const vc_listener_source *src, vc_listen
         l->in_off = 0;
         if (l->source_ended)
             return end_of_source(l, out);
+        if (!l->woken && l->button) {
+            /* between reads: a live source waits at most 100 ms per read */
+            int pressed = 0;
+            if ((rc = vc_button_poll(l->button, 0, &pressed)) != VC_OK)
+                return rc;
+            if (pressed)
+                return wake_up(l, VC_TRIGGER_PUSH_TO_TALK, l->pos, out);
+        }
         size_t got = 0;
         int ended = 0;
         if ((rc = src->read(src->ctx, l->in + l->in_n, READ_SAMPLES - l->in_n, &got, &ended)) !=
@@ -519,13 +610,30 @@ vc_status vc_listener_listen(vc_listener *l, const vc_listener_source *src,
         return vc_fail(VC_EINVAL, "vc_listener_listen: %s is NULL", !l ? "l" : "src");
     if (vc_endpointer_get_state(l->ep) != VC_EP_WAITING)
         vc_endpointer_reset(l->ep); /* the previous call's utterance is over */
+    if (!l->woken && !l->wait_started) {
+        /* a new wait: only what is heard from now on may wake */
+        if (l->wake && (rc = vc_wakeword_reset(l->wake)) != VC_OK)
+            return rc;
+        l->wait_started = 1;
+        l->wait_from = l->pos;
+    }
     rc = listen(l, src, out);
     if (rc != VC_OK) {
         drop_utterance(l);
         vc_endpointer_reset(l->ep);
         vc_listener_result_clear(out);
+        l->woken = !l->trigger;
+        l->wait_started = 0;
+        return rc;
     }
-    return rc;
+    if (l->trigger && l->woken) {
+        out->woke_by = l->woke_by;
+        out->woke_at = l->woke_at;
+        /* the utterance after the trigger, or the silence instead of it, is over */
+        if (out->outcome != VC_LISTEN_WOKE && out->outcome != VC_LISTEN_END_OF_AUDIO)
+            l->woken = 0;
+    }
+    return VC_OK;
 }
 
 void vc_listener_free(vc_listener *l)

@@ -23,7 +23,18 @@
  * result is ready when the end is decided; if speech resumes, the utterance
  * is decoded again from its start (listener.c says when).
  *
- * One thread uses a listener, its recogniser and its understander. */
+ * A trigger (wake word, push-to-talk button, or either) may be required
+ * before each utterance. Until it fires, the listener reads the source as
+ * ever (a live device's ring must not overflow) and feeds the audio to the
+ * wake word spotter, polling the button between reads; nothing is decoded.
+ * When one fires, a call returns VC_LISTEN_WOKE, and the next listens for
+ * one utterance from that point of the stream on (for the wake word: the end
+ * of the phrase, so the recogniser does not hear it). After that utterance,
+ * or no_speech_timeout_ms without one, the listener waits for the trigger
+ * again.
+ *
+ * One thread uses a listener, its recogniser, its understander, and its
+ * spotter and button. */
 #ifndef VC_LISTENER_H
 #define VC_LISTENER_H
 
@@ -33,9 +44,11 @@
 #include "audio/capture.h"
 #include "audio/dsp.h"
 #include "audio/endpointer.h"
+#include "audio/trigger.h"
 #include "core/status.h"
 #include "nlu/understander.h"
 #include "speech/recogniser.h"
+#include "speech/wakeword.h"
 
 /* Where the audio comes from: 16 kHz mono blocks of any size. read fills
  * pcm[0..max) and sets *got; it may wait (a live device) and return *got 0
@@ -72,6 +85,21 @@ typedef struct {
      * ms; 0 = off (only the endpointer's trailing_silence_ms ends it).
      * Default VC_LISTENER_SMART_EOU_MS. */
     int smart_eou_ms;
+    /* What must happen before each utterance: 0 = nothing, every call
+     * listens (the default; also the way to hear a follow-up answer without
+     * the wake word); else VC_TRIGGER_* bits (audio/trigger.h), and
+     * whichever of them comes first starts listening. */
+    unsigned trigger;
+    /* With VC_TRIGGER_WAKE_WORD: the spotter, fed the audio (after the dsp)
+     * while the listener waits; reset each time it starts waiting, so that
+     * only audio heard while waiting counts. The caller's: it must outlive
+     * the listener. */
+    vc_wakeword *wake;
+    /* With VC_TRIGGER_PUSH_TO_TALK: the button, polled between reads (a
+     * press is seen within one read of the source: 100 ms for a device). A
+     * press while an utterance is being listened to starts the next
+     * listening at once. The caller's: it must outlive the listener. */
+    vc_button *button;
 } vc_listener_config;
 
 /* 300 ms: the endpointer's notes measured 300 ms of trailing silence
@@ -89,7 +117,9 @@ typedef enum {
     VC_LISTEN_UTTERANCE,  /* speech, ended by silence (or smart EOU) */
     VC_LISTEN_MAX_LENGTH, /* speech cut at max_utterance_ms; decoded as far as it went */
     VC_LISTEN_TIMED_OUT,  /* no speech within no_speech_timeout_ms */
-    VC_LISTEN_END_OF_AUDIO /* the source ended with no utterance in progress */
+    VC_LISTEN_END_OF_AUDIO, /* the source ended with no utterance in progress (with a
+                               trigger, woke_by 0: while waiting for it, not woken) */
+    VC_LISTEN_WOKE          /* the trigger fired (woke_by, woke_at); the next call listens */
 } vc_listen_outcome;
 
 typedef struct {
@@ -115,13 +145,22 @@ typedef struct {
     /* End of speech to result: the silence waited for, in audio time, plus
      * result_wall_seconds. 0 without an utterance. */
     double latency_seconds;
+    /* With a trigger: which VC_TRIGGER_* bit started the listening this
+     * result belongs to, and where (a stream position: for the wake word
+     * the end of the phrase as the spotter places it, within about 0.1 s;
+     * for a button where the stream was when the press was seen). The
+     * utterance starts no earlier. 0 and 0 without a trigger, and for
+     * END_OF_AUDIO while waiting. */
+    unsigned woke_by;
+    uint64_t woke_at;
 } vc_listener_result;
 
 typedef struct vc_listener vc_listener;
 
 /* A listener decoding with rec and understanding with und, which must
  * outlive it. Bad endpointer or dsp settings fail with VC_EINVAL naming the
- * field; a negative smart_eou_ms or a dsp frame other than the endpointer's
+ * field; a negative smart_eou_ms, a dsp frame other than the endpointer's,
+ * an unknown trigger bit, or a trigger without its spotter or button
  * likewise. */
 VC_MUST_CHECK vc_status vc_listener_new(const vc_listener_config *cfg, vc_recogniser *rec,
                                         vc_understander *und, vc_listener **out);
@@ -132,14 +171,16 @@ void vc_listener_free(vc_listener *l);
  * vc_listener_result_clear). Blocks as long as the source does. The stream
  * goes on across calls: audio read past the end of one utterance is
  * listened to by the next call, and positions keep counting, so one
- * listener serves one stream (a device, or one file). A failing source,
- * decoder or understander fails the call; the utterance in progress is
- * dropped and the next call listens afresh. */
+ * listener serves one stream (a device, or one file). With a trigger, a
+ * result is the trigger firing (VC_LISTEN_WOKE), then the utterance after
+ * it. A failing source, decoder, understander, spotter or button fails the
+ * call; the utterance in progress is dropped and the next call listens
+ * afresh (waiting for the trigger again, if there is one). */
 VC_MUST_CHECK vc_status vc_listener_listen(vc_listener *l, const vc_listener_source *src,
                                            vc_listener_result *out);
 void vc_listener_result_clear(vc_listener_result *r);
 
-/* "utterance", "max_length", "timeout", "end_of_audio". */
+/* "utterance", "max_length", "timeout", "end_of_audio", "woke". */
 const char *vc_listen_outcome_name(vc_listen_outcome o);
 
 #endif

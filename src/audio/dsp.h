@@ -3,7 +3,9 @@
  * run in place on fixed-size frames, one stream per vc_dsp.
  *
  * The defaults (vc_dsp_config_defaults) suit a kiosk microphone at arm's
- * length; boards override them from their board.ini. */
+ * length; boards override them from their board.ini. Whether to clean up
+ * at all is the board's [dsp] choice, off by default: noise suppression in
+ * front of pocketsphinx costs accuracy (core/config.c says how much). */
 #ifndef VC_DSP_H
 #define VC_DSP_H
 

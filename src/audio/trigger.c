@@ -55,6 +55,14 @@ vc_status vc_trigger_parse(const char *text, unsigned *modes)
     return VC_OK;
 }
 
+const char *vc_trigger_name(unsigned bit)
+{
+    for (size_t i = 0; i < sizeof TRIGGERS / sizeof *TRIGGERS; i++)
+        if (TRIGGERS[i].bit == bit)
+            return TRIGGERS[i].name;
+    return "?";
+}
+
 struct vc_button {
     int fd; /* -1 once the source ended */
     vc_button_source source;

@@ -24,6 +24,9 @@ enum {
  * '|' with optional blanks, each once. Anything else (empty, unknown name,
  * repeated) fails with VC_EPARSE quoting the text. */
 VC_MUST_CHECK vc_status vc_trigger_parse(const char *text, unsigned *modes);
+/* The setting's name of one VC_TRIGGER_* bit ("wake_word",
+ * "push_to_talk"); "?" for anything else. */
+const char *vc_trigger_name(unsigned bit);
 
 typedef struct vc_button vc_button;
 

@@ -15,12 +15,14 @@
 #include "assistant/listener.h"
 #include "audio/audio_file.h"
 #include "audio/capture.h"
+#include "audio/trigger.h"
 #include "build_config.h"
 #include "core/fsutil.h"
 #include "core/utf8.h"
 #include "eval.h"
 #include "speech/recogniser.h"
 #include "speech/synthesiser.h"
+#include "speech/wakeword.h"
 
 #define TEXT_FILE_MAX_BYTES (16u << 20)
 
@@ -39,7 +41,7 @@ static const char usage[] =
     "                             and the decoder's confidence\n"
     "  eval --labels labels.json DIR [--noise N.wav --snr clean,24,12] [--seed S]\n"
     "       [--limit N] [--json]  command acceptance rate on labelled recordings\n"
-    "  listen [--device D] [--rate N] [--count N] [--smart-eou MS]\n"
+    "  listen [--device D] [--rate N] [--count N] [--smart-eou MS] [--trigger T]\n"
     "         [--exit-when-ready] [--json] [FILE.wav ...]\n"
     "                             hear orders from the microphone, or each file as if\n"
     "                             live: words, intent and slots, confidence, and the\n"
@@ -76,6 +78,13 @@ static const char usage[] =
     "                       `listen`: exit once the model is loaded and the device open\n"
     "      --smart-eou MS   `listen`: silence after a whole sentence that ends the\n"
     "                       utterance (default 300; 0: wait for the full 1000 ms)\n"
+    "      --trigger T      `listen`: what starts each utterance: wake_word (the pack's\n"
+    "                       wake_phrase), push_to_talk (Enter on standard input),\n"
+    "                       \"wake_word | push_to_talk\" or always (default: the\n"
+    "                       config's [audio] trigger for a device, always for files)\n"
+    "      --wake-threshold X, --wake-phone-loop P\n"
+    "                       `listen`: the wake word spotter's settings (default 1e-20\n"
+    "                       and 1e-3; smaller wakes more easily, and more falsely)\n"
     "  -t, --text TEXT      `understand`: a sentence (repeatable)\n"
     "  -f, --text-file FILE `understand`: one sentence a line\n"
     "  -h, --help           this help\n";
@@ -101,6 +110,8 @@ typedef struct {
     unsigned long long count; /* 0: no limit */
     int exit_when_ready;
     int smart_eou_ms; /* -1: the listener's default */
+    const char *trigger;  /* NULL: the config's for a device, always for files */
+    double wake_threshold, wake_phone_loop; /* 0: the spotter's defaults */
     int json;
     int new_session;
     int speak;
@@ -169,17 +180,24 @@ static vc_status open_synthesiser(const vc_config *cfg, vc_speak_mode mode, cons
     return vc_synthesiser_new(&sc, out);
 }
 
+/* The project's own pronunciations, when the models folder has them: buf,
+ * else NULL. */
+static const char *project_lexicon(char *buf, size_t cap)
+{
+    int len = snprintf(buf, cap, "%s/lexicon.dict", vc_models_dir());
+
+    return len > 0 && (size_t)len < cap && file_exists(buf) ? buf : NULL;
+}
+
 /* The decoder for the assistant's pack and catalog, with the project's own
- * pronunciations when the models folder has them. Loaded once per process:
- * every file of a command is decoded by it. */
+ * pronunciations. Loaded once per process: every file of a command is
+ * decoded by it. */
 static vc_status open_recogniser(vc_assistant *a, vc_recogniser **out)
 {
     vc_recogniser_config rcfg = {0};
     char lexicon[1024];
-    int len = snprintf(lexicon, sizeof lexicon, "%s/lexicon.dict", vc_models_dir());
 
-    if (len > 0 && (size_t)len < sizeof lexicon && file_exists(lexicon))
-        rcfg.lexicon = lexicon;
+    rcfg.lexicon = project_lexicon(lexicon, sizeof lexicon);
     return vc_recogniser_new(&rcfg, vc_assistant_understander(a), out);
 }
 
@@ -615,29 +633,125 @@ static void print_listen_result(const char *file, const vc_listener_result *r, i
     free(contract);
 }
 
+/* What starts each utterance, and what notices it (owned here). */
+typedef struct {
+    unsigned modes;   /* VC_TRIGGER_* bits; 0: always */
+    const char *text; /* the setting, for messages */
+    const char *phrase;
+    vc_wakeword *wake;
+    vc_button *button;
+} listen_trigger;
+
+/* The trigger as --trigger (checked by cmd_listen) or the config says:
+ * the pack's wake phrase spotter, Enter on standard input as the button. */
+static int open_trigger(const options *o, const vc_config *cfg, vc_assistant *a, int files,
+                        listen_trigger *t)
+{
+    const vc_pack *pack = vc_assistant_pack(a);
+    int always = o->trigger ? strcmp(o->trigger, "always") == 0 : files;
+    char lexicon[1024];
+
+    memset(t, 0, sizeof *t);
+    t->text = o->trigger ? o->trigger : files ? "always" : cfg->trigger;
+    if (!always && vc_trigger_parse(t->text, &t->modes) != VC_OK)
+        return fail(o->trigger ? "listen: --trigger" : "listen: [audio] trigger");
+    if (t->modes & VC_TRIGGER_WAKE_WORD) {
+        vc_wakeword_config wc = {
+            .phrase = vc_pack_setting(pack, "wake_phrase"),
+            .threshold = o->wake_threshold,
+            .phone_loop_prob = o->wake_phone_loop,
+            .lexicon = project_lexicon(lexicon, sizeof lexicon),
+        };
+        if (!wc.phrase) {
+            fprintf(stderr, "voxcart: listen: the %s pack has no wake_phrase (pack.ini); use "
+                            "--trigger push_to_talk or always\n",
+                    vc_pack_name(pack));
+            return 1;
+        }
+        if (vc_wakeword_new(&wc, &t->wake) != VC_OK)
+            return fail("listen: the wake word");
+        t->phrase = vc_wakeword_phrase(t->wake);
+    }
+    if ((t->modes & VC_TRIGGER_PUSH_TO_TALK) &&
+        vc_button_new_keys(STDIN_FILENO, &t->button) != VC_OK)
+        return fail("listen: the push-to-talk button");
+    return 0;
+}
+
+static void close_trigger(listen_trigger *t)
+{
+    vc_wakeword_free(t->wake);
+    vc_button_free(t->button);
+    memset(t, 0, sizeof *t);
+}
+
+/* The trigger fired: a line before the utterance it starts. */
+static void print_woke(const char *file, const vc_listener_result *r, int json)
+{
+    char *quoted = file ? json_quote(file) : NULL;
+
+    if (file && !quoted) {
+        fprintf(stderr, "voxcart: listen: out of memory writing the result\n");
+    } else if (json) {
+        printf("{%s%s%s\"event\":\"woke\",\"by\":\"%s\",\"at\":%.3f}\n",
+               file ? "\"file\":" : "", file ? quoted : "", file ? "," : "",
+               vc_trigger_name(r->woke_by), stream_seconds(r->woke_at));
+    } else {
+        printf("%s%swoke: %s at %.2f s\n", file ? file : "", file ? ": " : "",
+               vc_trigger_name(r->woke_by), stream_seconds(r->woke_at));
+    }
+    free(quoted);
+}
+
+/* A file that ended without the trigger ever firing: said, so that its
+ * silence is not mistaken for an order nobody understood. */
+static void print_not_woken(const char *file, const listen_trigger *t, int json)
+{
+    char *quoted = json_quote(file), *trigger = json_quote(t->text);
+
+    if (!quoted || !trigger)
+        fprintf(stderr, "voxcart: listen: out of memory writing the result\n");
+    else if (json)
+        printf("{\"file\":%s,\"event\":\"not_woken\",\"trigger\":%s}\n", quoted, trigger);
+    else
+        printf("%s: not woken (trigger: %s)\n", file, t->text);
+    free(quoted);
+    free(trigger);
+}
+
 /* Listens to src until it ends or *left utterances have been heard (0:
  * no limit); counts them off *left. */
 static int listen_stream(const options *o, vc_listener *l, const vc_listener_source *src,
-                         const char *file, unsigned long long *left)
+                         const listen_trigger *t, const char *file, unsigned long long *left)
 {
+    int woken = 0;
+
     for (;;) {
         vc_listener_result r;
         if (vc_listener_listen(l, src, &r) != VC_OK)
             return fail(file ? file : "listen");
         vc_listen_outcome outcome = r.outcome;
-        if (outcome != VC_LISTEN_END_OF_AUDIO)
+        if (outcome == VC_LISTEN_WOKE) {
+            woken = 1;
+            print_woke(file, &r, o->json);
+        } else if (outcome == VC_LISTEN_END_OF_AUDIO) {
+            if (t->modes && !woken && file)
+                print_not_woken(file, t, o->json);
+        } else {
             print_listen_result(file, &r, o->json);
+        }
         fflush(stdout);
         vc_listener_result_clear(&r);
         if (outcome == VC_LISTEN_END_OF_AUDIO)
             return 0;
-        if (outcome != VC_LISTEN_TIMED_OUT && *left && --*left == 0)
+        if (outcome != VC_LISTEN_TIMED_OUT && outcome != VC_LISTEN_WOKE && *left &&
+            --*left == 0)
             return 0;
     }
 }
 
-static int listen_files(const options *o, const vc_listener_config *lc, vc_recogniser *rec,
-                        vc_understander *und, int argc, char **argv)
+static int listen_files(const options *o, const vc_listener_config *lc, const listen_trigger *t,
+                        vc_recogniser *rec, vc_understander *und, int argc, char **argv)
 {
     vc_audio_read_options ro = read_options(o);
     unsigned long long left = o->count;
@@ -659,7 +773,7 @@ static int listen_files(const options *o, const vc_listener_config *lc, vc_recog
             return fail("listen");
         }
         vc_listener_memory_source(&m, audio.samples, audio.n, LISTEN_FILE_BLOCK, &src);
-        failed |= listen_stream(o, l, &src, argv[i], &left);
+        failed |= listen_stream(o, l, &src, t, argv[i], &left);
         vc_listener_free(l);
         vc_audio_clear(&audio);
         if (o->count && left == 0)
@@ -669,7 +783,7 @@ static int listen_files(const options *o, const vc_listener_config *lc, vc_recog
 }
 
 static int listen_device(const options *o, const vc_config *cfg, const vc_listener_config *lc,
-                         vc_recogniser *rec, vc_understander *und)
+                         const listen_trigger *t, vc_recogniser *rec, vc_understander *und)
 {
     vc_capture_config cc = {
         .device = o->device ? o->device : cfg->input_device,
@@ -694,14 +808,17 @@ static int listen_device(const options *o, const vc_config *cfg, const vc_listen
     if (o->json)
         printf("{\"event\":\"listening\",\"device_rate\":%d}\n", vc_capture_device_rate(c));
     else
-        printf("listening (device at %d Hz)\n", vc_capture_device_rate(c));
+        printf("listening (device at %d Hz)%s%s%s%s%s\n", vc_capture_device_rate(c),
+               t->modes ? " for " : "", t->phrase ? "\"" : "", t->phrase ? t->phrase : "",
+               t->phrase ? "\"" : "",
+               t->button ? (t->phrase ? " or Enter" : "Enter") : "");
     fflush(stdout);
     if (o->exit_when_ready) {
         ret = 0;
         goto out_free_listener;
     }
     vc_listener_capture_source(c, &src);
-    ret = listen_stream(o, l, &src, NULL, &left);
+    ret = listen_stream(o, l, &src, t, NULL, &left);
 out_free_listener:
     vc_listener_free(l);
 out_free_capture:
@@ -709,16 +826,39 @@ out_free_capture:
     return ret;
 }
 
+/* The board's clean-up ([dsp]) as the listener takes it: NULL when it is
+ * all off, so that speexdsp is not run for nothing. */
+static const vc_dsp_config *dsp_settings(const vc_config *cfg, vc_dsp_config *dc)
+{
+    if (!cfg->denoise && !cfg->agc)
+        return NULL;
+    vc_dsp_config_defaults(dc);
+    dc->denoise = cfg->denoise;
+    dc->noise_suppress_db = cfg->noise_suppress_db;
+    dc->agc = cfg->agc;
+    dc->agc_level = cfg->agc_level;
+    dc->agc_max_gain_db = cfg->agc_max_gain_db;
+    return dc;
+}
+
 static int cmd_listen(const options *o, int argc, char **argv)
 {
     vc_listener_config lc;
+    vc_dsp_config dc;
+    listen_trigger t = {0};
     vc_assistant *a = NULL;
     vc_recogniser *rec = NULL;
     vc_config cfg;
+    unsigned modes;
     int ret;
 
     if (argc > 0 && (o->device || o->rate)) {
         fprintf(stderr, "voxcart listen: --device and --rate are for a device, not files\n");
+        return 2;
+    }
+    if (o->trigger && strcmp(o->trigger, "always") != 0 &&
+        vc_trigger_parse(o->trigger, &modes) != VC_OK) {
+        fprintf(stderr, "voxcart listen: --trigger: %s, or always\n", vc_error_detail());
         return 2;
     }
     vc_listener_config_defaults(&lc);
@@ -726,15 +866,25 @@ static int cmd_listen(const options *o, int argc, char **argv)
         lc.smart_eou_ms = o->smart_eou_ms;
     if (open_assistant(o, &cfg, &a) != VC_OK)
         return fail("listen");
+    lc.dsp = dsp_settings(&cfg, &dc);
     if (open_recogniser(a, &rec) != VC_OK) {
         ret = fail("listen: loading the recogniser");
         goto out_free_assistant;
     }
+    /* loaded before "ready": a device is not ready until it can wake */
+    if ((ret = open_trigger(o, &cfg, a, argc > 0, &t)) != 0)
+        goto out_free_trigger;
+    lc.trigger = t.modes;
+    lc.wake = t.wake;
+    lc.button = t.button;
     if (argc > 0)
-        ret = o->exit_when_ready ? 0
-                                 : listen_files(o, &lc, rec, vc_assistant_understander(a), argc, argv);
+        ret = o->exit_when_ready
+                  ? 0
+                  : listen_files(o, &lc, &t, rec, vc_assistant_understander(a), argc, argv);
     else
-        ret = listen_device(o, &cfg, &lc, rec, vc_assistant_understander(a));
+        ret = listen_device(o, &cfg, &lc, &t, rec, vc_assistant_understander(a));
+out_free_trigger:
+    close_trigger(&t);
     vc_recogniser_free(rec);
 out_free_assistant:
     vc_assistant_free(a);
@@ -1037,6 +1187,24 @@ static int parse_count(const char *text, const char *option, unsigned long long 
     return 0;
 }
 
+/* A number in (0, 1] ("1e-30"), or a message and -1. vc_wakeword_new
+ * checks the narrower range it accepts. */
+static int parse_probability(const char *text, const char *option, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(text, &end);
+    if (errno || end == text || *end || !(v > 0 && v <= 1)) {
+        fprintf(stderr, "voxcart: %s: '%s' is not a number above 0 and at most 1 (like 1e-20)\n",
+                option, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -1062,6 +1230,9 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, 'K'},
         {"exit-when-ready", no_argument, NULL, 'X'},
         {"smart-eou", required_argument, NULL, 'U'},
+        {"trigger", required_argument, NULL, 'T'},
+        {"wake-threshold", required_argument, NULL, 'H'},
+        {"wake-phone-loop", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1132,6 +1303,15 @@ int main(int argc, char **argv)
                 return 2;
             }
             o.smart_eou_ms = (int)n;
+            break;
+        case 'T': o.trigger = optarg; break;
+        case 'H':
+        case 'Q':
+            if (parse_probability(optarg, ch == 'H' ? "--wake-threshold" : "--wake-phone-loop",
+                                  ch == 'H' ? &o.wake_threshold : &o.wake_phone_loop) != 0) {
+                free(o.texts);
+                return 2;
+            }
             break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;

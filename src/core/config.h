@@ -22,6 +22,14 @@ typedef struct {
     int sample_rate;         /* the device's native rate */
     char trigger[48];        /* what starts listening: "wake_word", "push_to_talk" or
                                 both joined by '|'; audio/trigger.h parses it */
+    /* [dsp]: the clean-up of the microphone's audio before the wake word,
+     * the endpointer and the recogniser (audio/dsp.h's vc_dsp_config). Off
+     * by default: the acoustic model was trained on unprocessed audio. */
+    int denoise;             /* 0/1 */
+    int noise_suppress_db;   /* -60..0 */
+    int agc;                 /* 0/1 */
+    int agc_level;           /* 1..32767 */
+    int agc_max_gain_db;     /* 0..60 */
     /* [voice] */
     char voice[64];          /* espeak-ng voice: "en-us" */
     int speech_rate;         /* words per minute, 80..450 */

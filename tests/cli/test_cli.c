@@ -1,8 +1,9 @@
 /* The `voxcart` command as a user runs it: the output contract of
  * `understand --json` (text and recordings), `transcribe` and `eval` on the
  * shared recordings (skipped when ../shared/data is absent), conversations
- * across `ask` calls, catalog import that is all or nothing, and clear
- * errors. Each case runs the real binary in a temporary state directory. */
+ * across `ask` calls, catalog import that is all or nothing, `listen` with
+ * a trigger on espeak-ng speech, and clear errors. Each case runs the real
+ * binary in a temporary state directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,13 +11,16 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audio/audio_file.h"
 #include "core/fsutil.h"
+#include "speech/synthesiser.h"
 
 static char state_dir[] = "/tmp/voxcart-cli-test-XXXXXX";
 static char store_path[128];
@@ -645,6 +649,175 @@ static void understand_json_escapes_odd_audio_file_names(void **state)
     free(r.out);
 }
 
+/* ---- listen with a trigger ---------------------------------------------- */
+
+/* The spotter's looser settings for espeak-ng's voices, as in
+ * tests/speech/test_wakeword.c: at the defaults most synthetic phrases are
+ * missed (README.md, "Wake word and push-to-talk"). */
+#define ESPEAK_WAKE "--wake-threshold 1e-30 --wake-phone-loop 1e-7"
+
+static uint64_t tone_state = 88172645463325252ull;
+
+/* White room tone at about -66 dBFS. */
+static int16_t room_tone(void)
+{
+    tone_state ^= tone_state << 13;
+    tone_state ^= tone_state >> 7;
+    tone_state ^= tone_state << 17;
+    return (int16_t)((int)(tone_state >> 59) - 16) * 2;
+}
+
+/* A 16 kHz WAV in the state directory: for each of texts (spoken by
+ * espeak-ng, NULL for none) the silence before it in ms, then trail_ms. */
+static void write_spoken_wav(const char *name, const char *const *texts, const int *gap_ms,
+                             size_t n, int trail_ms, char *path, size_t cap)
+{
+    vc_synthesiser_config sc = {.mode = VC_SPEAK_WAV, .voice = "en-us+f2", .rate = 150,
+                                .pitch = 50, .volume = 100, .wav_dir = state_dir};
+    vc_synthesiser *synth = NULL;
+    int16_t *pcm = NULL;
+    size_t len = 0;
+    SF_INFO info = {.samplerate = VC_AUDIO_RATE, .channels = 1,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+
+    if (vc_synthesiser_new(&sc, &synth) != VC_OK)
+        fail_msg("espeak-ng: %s", vc_error_detail());
+    for (size_t i = 0; i <= n; i++) {
+        vc_audio a = {0};
+        size_t gap = (size_t)(i < n ? gap_ms[i] : trail_ms) * VC_AUDIO_RATE / 1000;
+        char *spoken = NULL;
+        if (i < n && (vc_synthesiser_speak(synth, texts[i], &spoken) != VC_OK ||
+                      vc_audio_read_file(spoken, NULL, &a) != VC_OK))
+            fail_msg("speaking \"%s\": %s", texts[i], vc_error_detail());
+        pcm = realloc(pcm, (len + gap + a.n) * sizeof *pcm);
+        assert_non_null(pcm);
+        for (size_t k = 0; k < gap; k++)
+            pcm[len++] = room_tone();
+        for (size_t k = 0; k < a.n; k++)
+            pcm[len++] = (int16_t)(a.samples[k] / 2 + room_tone());
+        if (spoken)
+            unlink(spoken);
+        free(spoken);
+        vc_audio_clear(&a);
+    }
+    vc_synthesiser_free(synth);
+    snprintf(path, cap, "%s/%s", state_dir, name);
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    assert_non_null(f);
+    assert_int_equal(sf_write_short(f, pcm, (sf_count_t)len), (sf_count_t)len);
+    sf_close(f);
+    free(pcm);
+}
+
+static void listen_with_the_wake_word_hears_the_order_after_it(void **state)
+{
+    static const char *const woke_texts[] = {"hey barista", "a large latte"};
+    static const int woke_gaps[] = {1000, 700};
+    static const char *const order_texts[] = {"a large latte"};
+    static const int order_gaps[] = {1000};
+    char woke[256], order[256];
+    run_result r;
+    char *cursor;
+    cJSON *o;
+
+    (void)state;
+    write_spoken_wav("woke.wav", woke_texts, woke_gaps, 2, 2000, woke, sizeof woke);
+    write_spoken_wav("order.wav", order_texts, order_gaps, 1, 2000, order, sizeof order);
+    r = run("--domain cafe listen --json --trigger wake_word " ESPEAK_WAKE " %s %s < /dev/null",
+            woke, order);
+    assert_int_equal(r.status, 0);
+    cursor = r.out;
+    /* woke.wav: the phrase wakes it, at about its end (1 s + ~0.8 s) */
+    o = next_json_line(&cursor);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, woke);
+    assert_string_equal(cJSON_GetObjectItem(o, "event")->valuestring, "woke");
+    assert_string_equal(cJSON_GetObjectItem(o, "by")->valuestring, "wake_word");
+    double at = cJSON_GetObjectItem(o, "at")->valuedouble;
+    assert_true(at > 1.3 && at < 2.5);
+    cJSON_Delete(o);
+    /* then the order, heard without the phrase */
+    o = next_json_line(&cursor);
+    assert_non_null(o);
+    assert_contract_object(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, woke);
+    assert_string_equal(cJSON_GetObjectItem(o, "outcome")->valuestring, "utterance");
+    assert_string_equal(cJSON_GetObjectItem(o, "intent")->valuestring, "orderDrink");
+    assert_null(strstr(cJSON_GetObjectItem(o, "text")->valuestring, "barista"));
+    assert_true(cJSON_GetObjectItem(o, "speech_end")->valuedouble > at);
+    cJSON_Delete(o);
+    /* order.wav has no phrase: its order is not listened to */
+    o = next_json_line(&cursor);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "file")->valuestring, order);
+    assert_string_equal(cJSON_GetObjectItem(o, "event")->valuestring, "not_woken");
+    assert_string_equal(cJSON_GetObjectItem(o, "trigger")->valuestring, "wake_word");
+    cJSON_Delete(o);
+    assert_true(cursor == NULL || *cursor == '\0');
+    free(r.out);
+
+    /* files are heard whole without --trigger: the order is an order */
+    r = run("--domain cafe listen %s < /dev/null", order);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "orderDrink"));
+    assert_null(strstr(r.out, "woke"));
+    free(r.out);
+    /* and in text, the wake and the order after it */
+    r = run("--domain cafe listen --trigger wake_word " ESPEAK_WAKE " %s < /dev/null", woke);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "woke: wake_word at "));
+    assert_non_null(strstr(r.out, "orderDrink"));
+    free(r.out);
+}
+
+static void listen_with_push_to_talk_starts_at_enter_on_standard_input(void **state)
+{
+    static const char *const texts[] = {"a large latte"};
+    static const int gaps[] = {1000};
+    char wav[256], enter[256];
+    run_result r;
+
+    (void)state;
+    write_spoken_wav("ptt.wav", texts, gaps, 1, 2000, wav, sizeof wav);
+    write_test_file("enter.txt", "\n", 1, enter, sizeof enter);
+    /* Enter is pending before the first read: listening starts at 0 s */
+    r = run("--domain cafe listen --trigger push_to_talk %s < %s", wav, enter);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "woke: push_to_talk at 0.00 s"));
+    assert_non_null(strstr(r.out, "orderDrink"));
+    free(r.out);
+    /* no Enter, no listening */
+    r = run("--domain cafe listen --trigger push_to_talk %s < /dev/null", wav);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "not woken (trigger: push_to_talk)"));
+    assert_null(strstr(r.out, "orderDrink"));
+    free(r.out);
+}
+
+static void listen_refuses_a_bad_trigger_and_bad_wake_settings(void **state)
+{
+    run_result r;
+
+    (void)state;
+    r = run("--domain cafe listen --trigger clap x.wav");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "--trigger"));
+    assert_non_null(strstr(r.out, "\"clap\" is not wake_word or push_to_talk"));
+    free(r.out);
+    r = run("--domain cafe listen --trigger 'wake_word | wake_word' x.wav");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "named twice"));
+    free(r.out);
+    r = run("--domain cafe listen --wake-threshold 2 x.wav");
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.out, "--wake-threshold: '2' is not a number above 0"));
+    free(r.out);
+    r = run("--domain cafe listen --trigger wake_word --wake-threshold 1e-200 x.wav");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "threshold 1e-200 is outside"));
+    free(r.out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +843,9 @@ int main(void)
         cmocka_unit_test(understand_names_an_overlong_line_instead_of_rejecting_it_silently),
         cmocka_unit_test(chat_refuses_a_10kb_line_and_says_so),
         cmocka_unit_test(understand_json_escapes_odd_audio_file_names),
+        cmocka_unit_test(listen_with_the_wake_word_hears_the_order_after_it),
+        cmocka_unit_test(listen_with_push_to_talk_starts_at_enter_on_standard_input),
+        cmocka_unit_test(listen_refuses_a_bad_trigger_and_bad_wake_settings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

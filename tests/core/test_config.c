@@ -33,6 +33,11 @@ static void defaults_are_the_documented_values(void **state)
     assert_string_equal(c.output_device, "default");
     assert_int_equal(c.sample_rate, 16000);
     assert_string_equal(c.trigger, "wake_word");
+    assert_int_equal(c.denoise, 0);
+    assert_int_equal(c.noise_suppress_db, -15);
+    assert_int_equal(c.agc, 0);
+    assert_int_equal(c.agc_level, 8000);
+    assert_int_equal(c.agc_max_gain_db, 30);
     assert_string_equal(c.voice, "en-us");
     assert_int_equal(c.speech_rate, 175);
     assert_int_equal(c.pitch, 50);
@@ -56,6 +61,13 @@ static void every_key_is_read(void **state)
                        "input_device = hw:1,0\n"
                        "output_device = 3\n"
                        "sample_rate = 48000\n"
+                       "trigger = push_to_talk\n"
+                       "[dsp]\n"
+                       "denoise = on\n"
+                       "noise_suppress_db = -20\n"
+                       "agc = on\n"
+                       "agc_level = 12000\n"
+                       "agc_max_gain_db = 20\n"
                        "[voice]\n"
                        "voice = en-gb\n"
                        "rate = 150\n"
@@ -76,6 +88,12 @@ static void every_key_is_read(void **state)
     assert_string_equal(c.input_device, "hw:1,0");
     assert_string_equal(c.output_device, "3");
     assert_int_equal(c.sample_rate, 48000);
+    assert_string_equal(c.trigger, "push_to_talk");
+    assert_int_equal(c.denoise, 1);
+    assert_int_equal(c.noise_suppress_db, -20);
+    assert_int_equal(c.agc, 1);
+    assert_int_equal(c.agc_level, 12000);
+    assert_int_equal(c.agc_max_gain_db, 20);
     assert_string_equal(c.voice, "en-gb");
     assert_int_equal(c.speech_rate, 150);
     assert_int_equal(c.pitch, 40);
@@ -103,6 +121,37 @@ static void device_config_overrides_board_and_keeps_the_rest(void **state)
     assert_int_equal(c.speech_rate, 160);            /* board only */
     assert_int_equal(c.pitch, 60);                   /* device only */
     assert_int_equal(c.volume, 100);                 /* neither: default */
+}
+
+static void dsp_switches_take_on_off_words_and_a_board_choice_survives(void **state)
+{
+    static const struct {
+        const char *word;
+        int on;
+    } words[] = {{"on", 1}, {"off", 0}, {"yes", 1}, {"no", 0}, {"true", 1},
+                 {"false", 0}, {"1", 1}, {"0", 0}, {"ON", 1}, {"Off", 0}};
+    const char *board = "[board]\nname = kiosk\n[dsp]\nagc = on\nagc_max_gain_db = 40\n";
+    const char *device = "[dsp]\ndenoise = off\n";
+    vc_config c;
+    char text[64];
+
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        vc_config_defaults(&c);
+        snprintf(text, sizeof text, "[dsp]\ndenoise = %s\nagc = %s\n", words[i].word,
+                 words[i].word);
+        assert_int_equal(vc_config_parse(&c, text, "t.conf"), VC_OK);
+        assert_int_equal(c.denoise, words[i].on);
+        assert_int_equal(c.agc, words[i].on);
+    }
+    /* a far-field board turns the gain on; a device file that does not
+     * mention it keeps the board's choice */
+    vc_config_defaults(&c);
+    assert_int_equal(vc_config_parse(&c, board, "board.ini"), VC_OK);
+    assert_int_equal(vc_config_parse(&c, device, "voxcart.conf"), VC_OK);
+    assert_int_equal(c.agc, 1);
+    assert_int_equal(c.agc_max_gain_db, 40);
+    assert_int_equal(c.agc_level, 8000);
+    assert_int_equal(c.denoise, 0);
 }
 
 static void comments_blank_lines_and_crlf_are_accepted(void **state)
@@ -150,6 +199,15 @@ static const bad_case bad_cases[] = {
     {"[voice]\nrate = 451\n", "bad.conf:2: [voice] rate: 451 is out of range 80..450"},
     {"[voice]\npitch = -1\n", "bad.conf:2: [voice] pitch: -1 is out of range 0..100"},
     {"[voice]\nvolume = 99999999999999999999\n", "bad.conf:2: [voice] volume: 99999999999999999999 is out of range"},
+    {"[dsp]\ndenoise = maybe\n", "bad.conf:2: [dsp] denoise: \"maybe\" is not on or off"},
+    {"[dsp]\nagc =\n", "bad.conf:2: [dsp] agc: \"\" is not on or off"},
+    {"[dsp]\nnoise_suppress_db = 5\n", "bad.conf:2: [dsp] noise_suppress_db: 5 is out of range -60..0"},
+    {"[dsp]\nnoise_suppress_db = -61\n", "bad.conf:2: [dsp] noise_suppress_db: -61 is out of range -60..0"},
+    {"[dsp]\nagc_level = 0\n", "bad.conf:2: [dsp] agc_level: 0 is out of range 1..32767"},
+    {"[dsp]\nagc_level = 32768\n", "bad.conf:2: [dsp] agc_level: 32768 is out of range 1..32767"},
+    {"[dsp]\nagc_max_gain_db = -3\n", "bad.conf:2: [dsp] agc_max_gain_db: -3 is out of range 0..60"},
+    {"[dsp]\nagc_max_gain_db = 6dB\n", "bad.conf:2: [dsp] agc_max_gain_db: \"6dB\" is not a whole number"},
+    {"[dsp]\nframe_samples = 320\n", "bad.conf:2: [dsp] frame_samples: unknown key"},
     {"[policy]\nmax_quantity = 1001\n", "bad.conf:2: [policy] max_quantity: 1001 is out of range 0..1000"},
     {"[policy]\ndaily_spend_limit = -5\n", "bad.conf:2: [policy] daily_spend_limit: \"-5\" is not a number"},
     {"[policy]\ndaily_spend_limit = 1e3\n", "bad.conf:2: [policy] daily_spend_limit: \"1e3\" is not a number"},
@@ -325,12 +383,25 @@ static void every_shipped_board_file_parses(void **state)
     assert_true(boards >= 1);
 }
 
+static void pc_board_leaves_the_audio_unprocessed(void **state)
+{
+    vc_config c;
+
+    vc_config_defaults(&c);
+    c.denoise = c.agc = 1; /* the file, not the defaults, must say off */
+    if (vc_config_load(&c, VC_TEST_SOURCE_DIR "/boards/pc/board.ini") != VC_OK)
+        fail_msg("%s", vc_error_detail());
+    assert_int_equal(c.denoise, 0);
+    assert_int_equal(c.agc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_are_the_documented_values),
         cmocka_unit_test(every_key_is_read),
         cmocka_unit_test(device_config_overrides_board_and_keeps_the_rest),
+        cmocka_unit_test(dsp_switches_take_on_off_words_and_a_board_choice_survives),
         cmocka_unit_test(comments_blank_lines_and_crlf_are_accepted),
         cmocka_unit_test(a_failed_parse_leaves_the_config_untouched),
         cmocka_unit_test(every_error_names_file_line_and_key),
@@ -342,6 +413,7 @@ int main(void)
         cmocka_unit_test(load_refuses_a_file_with_a_nul_byte),
         cmocka_unit_test(shipped_device_config_parses_to_the_defaults),
         cmocka_unit_test(every_shipped_board_file_parses),
+        cmocka_unit_test(pc_board_leaves_the_audio_unprocessed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
