@@ -30,6 +30,8 @@
 #include <math.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/fe.h>
+#include <sphinxbase/feat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +94,20 @@ struct vc_recogniser {
     unsigned generation; /* of the search in use */
     double reject_below;
     double garbage_prob; /* per phone of the garbage loop; 0: none */
-    /* frames the decoder has numbered so far, and where the last utterance
-     * began (collect_words) */
-    long frames_seen, frame_base;
+    int decoded; /* an utterance has run (vc_recogniser_free) */
+    /* Where the search's frames lie in the audio of the utterance (see
+     * track_frames): from search frame shifts[i].from on, the audio frame
+     * is the search frame + shifts[i].by. */
+    struct frame_shift {
+        long from, by;
+    } *shifts;
+    size_t n_shifts, shifts_cap;
+    size_t utt_samples; /* fed to the utterance */
+    /* after the last block: frames searched, frames the front end made
+     * (passed or not), whether the VAD was in speech, and the first frame
+     * that may belong to a later stretch than the last shift's */
+    long searched, made, next_from;
+    int in_speech;
     /* The grammar of the search in use: vc_recogniser_partial() asks it
      * whether the words so far make a whole sentence. */
     vc_grammar *grammar;
@@ -428,7 +441,7 @@ void vc_recogniser_free(vc_recogniser *r)
     /* The allphone search of 5prealpha keeps the segments of its last
      * ps_seg_iter() until the next one and never frees them (LeakSanitizer);
      * an empty utterance leaves it an empty list to forget. */
-    if (r->ps && r->frames_seen > 0 && ps_set_search(r->ps, PHONE_LOOP) == 0 &&
+    if (r->ps && r->decoded && ps_set_search(r->ps, PHONE_LOOP) == 0 &&
         ps_start_utt(r->ps) == 0 && ps_end_utt(r->ps) == 0) {
         ps_seg_t *seg = ps_seg_iter(r->ps);
         if (seg)
@@ -440,6 +453,7 @@ void vc_recogniser_free(vc_recogniser *r)
         cmd_ln_free_r(r->config);
     vc_grammar_free(r->grammar);
     free(r->audio);
+    free(r->shifts);
     free(r->partial);
     free(r->base_dict);
     free(r->lexicon);
@@ -485,6 +499,17 @@ static size_t word_length(const char *w)
     return paren && paren != w ? (size_t)(paren - w) : strlen(w);
 }
 
+/* Seconds into the utterance's audio (at most max) where the search's frame
+ * f begins, or ends when end is set. */
+static double audio_seconds(const vc_recogniser *r, long f, int end, int frate, double max)
+{
+    long by = 0;
+    for (size_t i = 0; i < r->n_shifts && r->shifts[i].from <= f; i++)
+        by = r->shifts[i].by;
+    double t = (double)(f + by + (end ? 1 : 0)) / frate;
+    return t < 0 ? 0 : t > max ? max : t;
+}
+
 static vc_status collect_words(vc_recogniser *r, vc_transcript *out)
 {
     int frate = (int)cmd_ln_int32_r(r->config, "-frate");
@@ -506,25 +531,26 @@ static vc_status collect_words(vc_recogniser *r, vc_transcript *out)
         return vc_fail(VC_ENOMEM, "recogniser: out of memory");
     out->text[0] = '\0';
     size_t pos = 0;
-    /* Debian's 5prealpha numbers the segments' frames on from the previous
-     * utterances of the decoder (the phone loop's passes included), so times
-     * are taken relative to where this utterance began. */
-    long first = r->frame_base;
+    /* ps_seg_frames() adds one offset to all the search's frames (see
+     * track_frames); the first segment begins at the search's frame 0. */
+    long first = -1;
     for (seg = ps_seg_iter(r->ps); seg; seg = ps_seg_next(seg)) {
         const char *w = ps_seg_word(seg);
         size_t len = word_length(w);
-        if (!len || out->n_words >= n)
-            continue;
         int sf, ef;
         ps_seg_frames(seg, &sf, &ef);
+        if (first < 0)
+            first = sf;
+        if (!len || out->n_words >= n)
+            continue;
         vc_word *vw = &out->words[out->n_words];
         vw->word = strndup(w, len);
         if (!vw->word) {
             ps_seg_free(seg);
             return vc_fail(VC_ENOMEM, "recogniser: out of memory");
         }
-        vw->start = (double)(sf - first) / frate;
-        vw->end = (double)(ef + 1 - first) / frate;
+        vw->start = audio_seconds(r, sf - first, 0, frate, out->audio_seconds);
+        vw->end = audio_seconds(r, ef - first, 1, frate, out->audio_seconds);
         out->n_words++;
         if (pos)
             out->text[pos++] = ' ';
@@ -535,31 +561,96 @@ static vc_status collect_words(vc_recogniser *r, vc_transcript *out)
     return VC_OK;
 }
 
+/* Where the search's frames lie in the audio. The front end's VAD
+ * (-remove_silence, on by default) hands the search only the frames it takes
+ * for speech, with some before and after each stretch, so the search's frame
+ * f is audio frame f + the frames dropped before it. ps_seg_frames() instead
+ * adds where the VAD last began a stretch in the decoder's stream, which is
+ * right only when nothing was passed before that stretch: not in a decoder's
+ * first utterance (the VAD passes the first ~1.2 s while it learns the noise
+ * level, drops the silence, then begins again: words came 1.2 s late) nor in
+ * noise (it stops and begins again late in the utterance, the gap covered by
+ * the frames it keeps before a stretch: words came past the end of the
+ * audio).
+ *
+ * So the shift is measured after each block. While the VAD stays in speech
+ * and the search takes one frame for each the front end makes (one per frame
+ * shift once a window is full), the newest frame searched is the newest made
+ * less the frames the dynamic features hold back. Not in the block where a
+ * stretch begins: the frames the VAD kept from before it are still flowing
+ * through (with small blocks, for a few blocks). Frames are dropped only
+ * while the VAD is out of speech, so the shift grows only across such
+ * blocks; a new shift applies from the frames searched after the last block
+ * known to be in the old stretch (in speech, or out of it), less the
+ * held-back frames, which were made before. */
+static vc_status track_frames(vc_recogniser *r)
+{
+    int shift, size;
+    fe_get_input_size(ps_get_fe(r->ps), &shift, &size);
+    long held = feat_window_size(ps_get_feat(r->ps));
+    long searched = ps_get_n_frames(r->ps) - 1; /* it counts one ahead */
+    long made = shift > 0 && r->utt_samples >= (size_t)size
+                    ? (long)((r->utt_samples - (size_t)size) / (size_t)shift) + 1
+                    : 0;
+    int in_speech = ps_get_in_speech(r->ps);
+    int steady = in_speech && r->in_speech && searched > 0 &&
+                 searched - r->searched == made - r->made;
+
+    r->in_speech = in_speech;
+    r->searched = searched;
+    r->made = made;
+    long from = r->next_from;
+    if (steady || !in_speech)
+        r->next_from = searched + held;
+    if (!steady)
+        return VC_OK;
+    long by = made - held - searched;
+    if (r->n_shifts && by <= r->shifts[r->n_shifts - 1].by)
+        return VC_OK;
+    if (r->n_shifts == r->shifts_cap) {
+        size_t cap = r->shifts_cap ? r->shifts_cap * 2 : 8;
+        struct frame_shift *grown = realloc(r->shifts, cap * sizeof *grown);
+        if (!grown)
+            return vc_fail(VC_ENOMEM, "recogniser: out of memory");
+        r->shifts = grown;
+        r->shifts_cap = cap;
+    }
+    r->shifts[r->n_shifts] = (struct frame_shift){r->n_shifts ? from : 0, by};
+    r->n_shifts++;
+    return VC_OK;
+}
+
 /* Hands pcm to the search in use in blocks of at most BLOCK_SAMPLES. */
 static vc_status process(vc_recogniser *r, const int16_t *pcm, size_t n)
 {
+    vc_status rc;
+
     for (size_t off = 0; off < n; off += BLOCK_SAMPLES) {
         size_t len = n - off < BLOCK_SAMPLES ? n - off : BLOCK_SAMPLES;
         if (ps_process_raw(r->ps, pcm + off, len, FALSE, FALSE) < 0)
             return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot process the audio");
+        r->utt_samples += len;
+        if ((rc = track_frames(r)) != VC_OK)
+            return rc;
     }
     return VC_OK;
 }
 
 static vc_status start_utterance(vc_recogniser *r)
 {
-    r->frame_base = r->frames_seen;
+    r->n_shifts = 0;
+    r->utt_samples = 0;
+    r->searched = r->made = r->next_from = 0;
+    r->in_speech = 0;
     if (ps_start_utt(r->ps) < 0)
         return vc_fail(VC_ESTATE, "recogniser: pocketsphinx cannot start an utterance");
     return VC_OK;
 }
 
-/* Ends the utterance of the search in use, into which n samples went. */
-static vc_status end_utterance(vc_recogniser *r, size_t n)
+/* Ends the utterance of the search in use. */
+static vc_status end_utterance(vc_recogniser *r)
 {
-    /* one frame per 10 ms begun (measured: 44,580 samples move the next
-     * utterance's frames on by 279) */
-    r->frames_seen += (long)((n + 159) / 160);
+    r->decoded = 1;
     if (ps_end_utt(r->ps) < 0)
         return vc_fail(VC_EAUDIO, "recogniser: pocketsphinx cannot end the utterance");
     return VC_OK;
@@ -573,7 +664,7 @@ static vc_status run_search(vc_recogniser *r, const int16_t *pcm, size_t n)
     if ((rc = start_utterance(r)) != VC_OK)
         return rc;
     rc = process(r, pcm, n);
-    end = end_utterance(r, n);
+    end = end_utterance(r);
     return rc != VC_OK ? rc : end;
 }
 
@@ -806,7 +897,7 @@ static vc_status finish_utterance(vc_recogniser *r, const int16_t *pcm, vc_trans
 
     r->in_utterance = 0;
     out->audio_seconds = n / 16000.0;
-    if ((rc = end_utterance(r, n)) != VC_OK)
+    if ((rc = end_utterance(r)) != VC_OK)
         goto out_release_audio;
     int32 score;
     const char *hyp = ps_get_hyp(r->ps, &score);
@@ -869,7 +960,7 @@ void vc_recogniser_cancel(vc_recogniser *r)
     if (!r || !r->in_utterance)
         return;
     r->in_utterance = 0;
-    (void)end_utterance(r, r->fed); /* nothing to keep of it either way */
+    (void)end_utterance(r); /* nothing to keep of it either way */
     release_audio(r);
 }
 
