@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../test_util.h"
+#include "../speech_fixtures.h"
 #include "assistant/listener.h"
 #include "audio/audio_file.h"
 #include "nlu/template.h"
@@ -21,16 +21,6 @@
 #define MS(x) ((uint64_t)(x) * RATE / 1000)
 /* Blocks handed out by the memory source: 20 ms. */
 #define BLOCK 320
-/* Room tone around the speech: white noise at -66 dBFS. */
-#define ROOM_TONE_RMS 16.0
-
-static const char TURTLE_INI[] = "[pack]\nname = turtle\ndefault_locale = en-US\n"
-                                 "[lists]\ndirection = file:slots/direction.txt\n";
-static const char TURTLE_INTENTS[] =
-    "[move]\n"
-    "go forward ten meters\n"
-    "go <direction> <distance:number 1..10> [meter | meters]\n";
-static const char TURTLE_DIRECTIONS[] = "forward\nbackward\n";
 
 typedef struct {
     vc_pack *pack;
@@ -44,71 +34,8 @@ typedef struct {
 
 static void speak(const char *text, vc_audio *out)
 {
-    vc_test_dir *d = vc_test_dir_new("vc-listener", "wav");
-    vc_synthesiser_config c = {.mode = VC_SPEAK_WAV, .voice = "en-us", .rate = 150, .pitch = 50,
-                               .volume = 100, .wav_dir = d ? d->path : NULL};
-    vc_synthesiser *s = NULL;
-    char *path = NULL;
-
-    assert_non_null(d);
-    if (vc_synthesiser_new(&c, &s) != VC_OK || vc_synthesiser_speak(s, text, &path) != VC_OK)
+    if (vc_test_speak("en-us", 150, text, out) != 0)
         fail_msg("espeak-ng: %s", vc_error_detail());
-    if (vc_audio_read_file(path, NULL, out) != VC_OK)
-        fail_msg("reading %s: %s", path, vc_error_detail());
-    free(path);
-    vc_synthesiser_free(s);
-    vc_test_dir_free(d);
-}
-
-typedef struct {
-    int16_t *pcm;
-    size_t n, cap;
-} track;
-
-static uint64_t noise_state = 88172645463325252ull;
-
-static int16_t room_tone_sample(void)
-{
-    double s = 0;
-    for (int i = 0; i < 4; i++) {
-        noise_state ^= noise_state << 13;
-        noise_state ^= noise_state >> 7;
-        noise_state ^= noise_state << 17;
-        s += (double)(noise_state >> 11) / 9007199254740992.0 - 0.5;
-    }
-    return (int16_t)(s * ROOM_TONE_RMS * 1.7320508);
-}
-
-static void grow(track *t, size_t more)
-{
-    if (t->n + more <= t->cap)
-        return;
-    t->cap = (t->n + more) * 2;
-    t->pcm = realloc(t->pcm, t->cap * sizeof *t->pcm);
-    assert_non_null(t->pcm);
-}
-
-static void add_tone(track *t, int ms)
-{
-    grow(t, MS(ms));
-    for (uint64_t i = 0; i < MS(ms); i++)
-        t->pcm[t->n++] = room_tone_sample();
-}
-
-/* Speech mixed over room tone; returns where its last loud sample ends. */
-static uint64_t add_speech(track *t, const vc_audio *a)
-{
-    uint64_t end = t->n;
-
-    grow(t, a->n);
-    for (size_t i = 0; i < a->n; i++) {
-        int v = a->samples[i] + room_tone_sample();
-        t->pcm[t->n] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-        if (a->samples[i] > 300 || a->samples[i] < -300)
-            end = t->n + 1;
-        t->n++;
-    }
-    return end;
 }
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -116,14 +43,8 @@ static uint64_t add_speech(track *t, const vc_audio *a)
 static int group_setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    vc_pack_file files[] = {
-        {"pack.ini", TURTLE_INI},
-        {"intents.txt", TURTLE_INTENTS},
-        {"slots/direction.txt", TURTLE_DIRECTIONS},
-    };
 
-    if (!fx || vc_pack_load_memory(files, 3, &fx->pack) != VC_OK ||
-        vc_understander_new(fx->pack, &fx->u) != VC_OK ||
+    if (!fx || vc_test_load_turtle(&fx->pack, &fx->u) != 0 ||
         vc_recogniser_new(NULL, fx->u, &fx->rec) != VC_OK)
         return -1;
     speak("go backward five meters", &fx->sentence);
@@ -186,13 +107,13 @@ static void silence_only_times_out_with_no_intent(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
     vc_endpointer_config_defaults(&ep);
     ep.no_speech_timeout_ms = 1000;
     vc_listener_config_defaults(&cfg);
     cfg.endpointer = &ep;
-    add_tone(&t, 2500);
+    vc_test_track_tone(&t, 2500);
     vc_listener *l = new_listener(fx, &cfg);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     for (int i = 0; i < 2; i++) {
@@ -225,13 +146,13 @@ static void hear_a_whole_sentence(fixture *fx, int smart_eou_ms, vc_listener_res
     vc_listener_config cfg;
     vc_listener_memory m;
     vc_listener_source src;
-    track t = {0};
+    vc_test_track t = {0};
 
     vc_listener_config_defaults(&cfg);
     cfg.smart_eou_ms = smart_eou_ms;
-    add_tone(&t, 800);
-    *speech_end = add_speech(&t, &fx->sentence);
-    add_tone(&t, 2500);
+    vc_test_track_tone(&t, 800);
+    *speech_end = vc_test_track_speech(&t, &fx->sentence);
+    vc_test_track_tone(&t, 2500);
     vc_listener *l = new_listener(fx, &cfg);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, r);
@@ -275,11 +196,11 @@ static void an_unfinished_sentence_waits_for_the_full_silence(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
-    add_tone(&t, 800);
-    add_speech(&t, &fx->go_backward); /* "go backward" is not a sentence of the grammar */
-    add_tone(&t, 2500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->go_backward); /* "go backward" is not a sentence of the grammar */
+    vc_test_track_tone(&t, 2500);
     vc_listener *l = new_listener(fx, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &r);
@@ -297,15 +218,15 @@ static void a_pause_after_finishing_ahead_stays_one_utterance(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
     /* 700 ms between "go backward" and "five meters": past the 500 ms at which
      * the listener finishes ahead, short of the 1000 ms that end it */
-    add_tone(&t, 800);
-    add_speech(&t, &fx->go_backward);
-    add_tone(&t, 700);
-    add_speech(&t, &fx->five_meters);
-    add_tone(&t, 2500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->go_backward);
+    vc_test_track_tone(&t, 700);
+    vc_test_track_speech(&t, &fx->five_meters);
+    vc_test_track_tone(&t, 2500);
     vc_listener *l = new_listener(fx, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &r);
@@ -324,13 +245,13 @@ static void utterances_follow_each_other_on_one_stream(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result first, second, last;
-    track t = {0};
+    vc_test_track t = {0};
 
-    add_tone(&t, 800);
-    add_speech(&t, &fx->sentence);
-    add_tone(&t, 1500);
-    add_speech(&t, &fx->forward);
-    add_tone(&t, 1500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->sentence);
+    vc_test_track_tone(&t, 1500);
+    vc_test_track_speech(&t, &fx->forward);
+    vc_test_track_tone(&t, 1500);
     vc_listener *l = new_listener(fx, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &first);
@@ -358,10 +279,10 @@ static void audio_ending_in_speech_is_heard_to_its_end(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
-    add_tone(&t, 800);
-    add_speech(&t, &fx->sentence); /* and no silence after it */
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->sentence); /* and no silence after it */
     vc_listener *l = new_listener(fx, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &r);
@@ -384,7 +305,7 @@ static void max_length_cuts_a_long_utterance_cleanly(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
     int results = 0, cut = 0;
     vc_listen_outcome outcome;
 
@@ -392,9 +313,9 @@ static void max_length_cuts_a_long_utterance_cleanly(void **state)
     ep.max_utterance_ms = 700; /* shorter than the sentence */
     vc_listener_config_defaults(&cfg);
     cfg.endpointer = &ep;
-    add_tone(&t, 800);
-    add_speech(&t, &fx->sentence);
-    add_tone(&t, 1500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->sentence);
+    vc_test_track_tone(&t, 1500);
     vc_listener *l = new_listener(fx, &cfg);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     do {
@@ -424,13 +345,13 @@ static void rejected_words_mean_nothing(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
     assert_int_equal(vc_recogniser_new(&strict, fx->u, &rec), VC_OK);
     assert_int_equal(vc_listener_new(NULL, rec, fx->u, &l), VC_OK);
-    add_tone(&t, 800);
-    add_speech(&t, &fx->sentence);
-    add_tone(&t, 1500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->sentence);
+    vc_test_track_tone(&t, 1500);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &r);
     assert_int_equal(r.outcome, VC_LISTEN_UTTERANCE);
@@ -455,14 +376,14 @@ static void dsp_cleaned_audio_is_heard_too(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
     vc_dsp_config_defaults(&dsp);
     vc_listener_config_defaults(&cfg);
     cfg.dsp = &dsp;
-    add_tone(&t, 800);
-    add_speech(&t, &fx->sentence);
-    add_tone(&t, 1500);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->sentence);
+    vc_test_track_tone(&t, 1500);
     vc_listener *l = new_listener(fx, &cfg);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &r);

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../test_util.h"
+#include "../speech_fixtures.h"
 #include "assistant/listener.h"
 #include "audio/audio_file.h"
 #include "audio/trigger.h"
@@ -31,8 +31,6 @@
 #define MS(x) ((uint64_t)(x) * RATE / 1000)
 /* Blocks handed out by the memory source: 20 ms. */
 #define BLOCK 320
-/* Room tone around the speech: white noise at -66 dBFS. */
-#define ROOM_TONE_RMS 16.0
 /* As in tests/speech/test_wakeword.c. */
 #define ESPEAK_THRESHOLD 1e-30
 #define ESPEAK_PHONE_LOOP_PROB 1e-7
@@ -53,73 +51,7 @@ typedef struct {
 
 static int speak(const char *text, vc_audio *out)
 {
-    vc_test_dir *d = vc_test_dir_new("vc-trigger", "wav");
-    vc_synthesiser_config c = {.mode = VC_SPEAK_WAV, .voice = VOICE, .rate = VOICE_RATE,
-                               .pitch = 50, .volume = 100, .wav_dir = d ? d->path : NULL};
-    vc_synthesiser *s = NULL;
-    char *path = NULL;
-    int rc = -1;
-
-    if (d && vc_synthesiser_new(&c, &s) == VC_OK && vc_synthesiser_speak(s, text, &path) == VC_OK &&
-        vc_audio_read_file(path, NULL, out) == VC_OK)
-        rc = 0;
-    free(path);
-    vc_synthesiser_free(s);
-    if (d)
-        vc_test_remove_tree(d->dir);
-    free(d);
-    return rc;
-}
-
-typedef struct {
-    int16_t *pcm;
-    size_t n, cap;
-} track;
-
-static uint64_t noise_state = 88172645463325252ull;
-
-static int16_t room_tone_sample(void)
-{
-    double s = 0;
-    for (int i = 0; i < 4; i++) {
-        noise_state ^= noise_state << 13;
-        noise_state ^= noise_state >> 7;
-        noise_state ^= noise_state << 17;
-        s += (double)(noise_state >> 11) / 9007199254740992.0 - 0.5;
-    }
-    return (int16_t)(s * ROOM_TONE_RMS * 1.7320508);
-}
-
-static void grow(track *t, size_t more)
-{
-    if (t->n + more <= t->cap)
-        return;
-    t->cap = (t->n + more) * 2;
-    t->pcm = realloc(t->pcm, t->cap * sizeof *t->pcm);
-    assert_non_null(t->pcm);
-}
-
-static void add_tone(track *t, int ms)
-{
-    grow(t, MS(ms));
-    for (uint64_t i = 0; i < MS(ms); i++)
-        t->pcm[t->n++] = room_tone_sample();
-}
-
-/* Speech mixed over room tone; returns where its last loud sample ends. */
-static uint64_t add_speech(track *t, const vc_audio *a)
-{
-    uint64_t end = t->n;
-
-    grow(t, a->n);
-    for (size_t i = 0; i < a->n; i++) {
-        int v = a->samples[i] + room_tone_sample();
-        t->pcm[t->n] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-        if (a->samples[i] > 300 || a->samples[i] < -300)
-            end = t->n + 1;
-        t->n++;
-    }
-    return end;
+    return vc_test_speak(VOICE, VOICE_RATE, text, out);
 }
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -227,7 +159,7 @@ static vc_status read_and_press(void *ctx, int16_t *pcm, size_t max, size_t *got
     return rc;
 }
 
-static void pressing_source_init(pressing_source *p, const track *t, int fd, uint64_t press_at,
+static void pressing_source_init(pressing_source *p, const vc_test_track *t, int fd, uint64_t press_at,
                                  vc_listener_source *out)
 {
     vc_listener_memory_source(&p->m, t->pcm, t->n, BLOCK, &p->inner);
@@ -246,14 +178,14 @@ static void the_wake_word_wakes_and_the_order_after_it_is_heard(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result woke, order, last;
-    track t = {0};
+    vc_test_track t = {0};
 
-    add_tone(&t, 1000);
-    uint64_t phrase_end = add_speech(&t, &fx->phrase);
-    add_tone(&t, 700);
+    vc_test_track_tone(&t, 1000);
+    uint64_t phrase_end = vc_test_track_speech(&t, &fx->phrase);
+    vc_test_track_tone(&t, 700);
     uint64_t order_start = t.n;
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
     vc_listener *l = new_listener(fx, VC_TRIGGER_WAKE_WORD, NULL, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
 
@@ -293,16 +225,16 @@ static void an_order_said_right_after_the_phrase_is_heard_without_it(void **stat
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result woke, order;
-    track t = {0};
+    vc_test_track t = {0};
 
     /* "hey barista ... a large latte" with only a breath between them: the
      * endpointer must find the order at once, against the room's noise
      * floor learnt while waiting */
-    add_tone(&t, 1000);
-    add_speech(&t, &fx->phrase);
-    add_tone(&t, 250);
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
+    vc_test_track_tone(&t, 1000);
+    vc_test_track_speech(&t, &fx->phrase);
+    vc_test_track_tone(&t, 250);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
     vc_listener *l = new_listener(fx, VC_TRIGGER_WAKE_WORD, NULL, NULL);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     listen_once(l, &src, &woke);
@@ -323,11 +255,11 @@ static void without_the_phrase_nothing_is_listened_to(void **state)
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r;
-    track t = {0};
+    vc_test_track t = {0};
 
-    add_tone(&t, 1000);
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
+    vc_test_track_tone(&t, 1000);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
 
     /* the same audio without a trigger is an order */
     vc_listener *always = new_listener(fx, 0, NULL, NULL);
@@ -361,18 +293,18 @@ static void a_button_press_starts_listening_where_it_came(void **state)
     vc_listener_source src;
     vc_listener_result woke, order, last;
     vc_button *button = NULL;
-    track t = {0};
+    vc_test_track t = {0};
     int pipe_fd[2];
 
     assert_int_equal(pipe(pipe_fd), 0);
     assert_int_equal(vc_button_new_keys(pipe_fd[0], &button), VC_OK);
     /* a mocha before the press is not listened to; the latte after it is */
-    add_tone(&t, 800);
-    add_speech(&t, &fx->mocha);
-    add_tone(&t, 1200);
+    vc_test_track_tone(&t, 800);
+    vc_test_track_speech(&t, &fx->mocha);
+    vc_test_track_tone(&t, 1200);
     uint64_t press_at = t.n - MS(600);
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
     vc_listener *l = new_listener(fx, VC_TRIGGER_PUSH_TO_TALK, button, NULL);
     pressing_source_init(&ps, &t, pipe_fd[1], press_at, &src);
 
@@ -403,23 +335,23 @@ static void either_trigger_wakes_and_each_utterance_needs_its_own(void **state)
     vc_listener_source src;
     vc_listener_result r[5];
     vc_button *button = NULL;
-    track t = {0};
+    vc_test_track t = {0};
     int pipe_fd[2];
 
     assert_int_equal(pipe(pipe_fd), 0);
     assert_int_equal(vc_button_new_keys(pipe_fd[0], &button), VC_OK);
     /* the phrase and a latte; a mocha nobody woke the listener for;
      * then the button and a mocha */
-    add_tone(&t, 1000);
-    add_speech(&t, &fx->phrase);
-    add_tone(&t, 700);
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
-    add_speech(&t, &fx->mocha);
-    add_tone(&t, 1500);
+    vc_test_track_tone(&t, 1000);
+    vc_test_track_speech(&t, &fx->phrase);
+    vc_test_track_tone(&t, 700);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
+    vc_test_track_speech(&t, &fx->mocha);
+    vc_test_track_tone(&t, 1500);
     uint64_t press_at = t.n - MS(500);
-    add_speech(&t, &fx->mocha);
-    add_tone(&t, 2000);
+    vc_test_track_speech(&t, &fx->mocha);
+    vc_test_track_tone(&t, 2000);
     vc_listener *l =
         new_listener(fx, VC_TRIGGER_WAKE_WORD | VC_TRIGGER_PUSH_TO_TALK, button, NULL);
     pressing_source_init(&ps, &t, pipe_fd[1], press_at, &src);
@@ -451,17 +383,17 @@ static void silence_after_waking_sends_the_listener_back_to_waiting(void **state
     vc_listener_memory m;
     vc_listener_source src;
     vc_listener_result r[3];
-    track t = {0};
+    vc_test_track t = {0};
 
     vc_endpointer_config_defaults(&ep);
     ep.no_speech_timeout_ms = 1000;
     /* the phrase, then 2 s of nothing: the order after that needs the
      * phrase again */
-    add_tone(&t, 1000);
-    add_speech(&t, &fx->phrase);
-    add_tone(&t, 2000);
-    add_speech(&t, &fx->latte);
-    add_tone(&t, 2000);
+    vc_test_track_tone(&t, 1000);
+    vc_test_track_speech(&t, &fx->phrase);
+    vc_test_track_tone(&t, 2000);
+    vc_test_track_speech(&t, &fx->latte);
+    vc_test_track_tone(&t, 2000);
     vc_listener *l = new_listener(fx, VC_TRIGGER_WAKE_WORD, NULL, &ep);
     vc_listener_memory_source(&m, t.pcm, t.n, BLOCK, &src);
     for (int i = 0; i < 3; i++)

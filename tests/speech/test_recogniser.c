@@ -24,8 +24,9 @@
 #include "speech/grammar.h"
 #include "speech/lexicon.h"
 #include "speech/recogniser.h"
+#include "../speech_fixtures.h"
 
-#define DATA_DIR VC_TEST_SOURCE_DIR "/../shared/data"
+#define DATA_DIR VC_TEST_DATA_DIR
 #define CAFE_PACK VC_TEST_SOURCE_DIR "/models/domains/cafe"
 #define CMUDICT VC_POCKETSPHINX_MODELDIR "/en-us/cmudict-en-us.dict"
 
@@ -39,29 +40,15 @@ static int have_data(void)
     return 1;
 }
 
-/* The goforward.gram grammar of the pocketsphinx test data as a pack. */
-static const char TURTLE_INI[] = "[pack]\nname = turtle\ndefault_locale = en-US\n"
-                                 "[lists]\ndirection = file:slots/direction.txt\n";
-static const char TURTLE_INTENTS[] =
-    "[move]\n"
-    "go forward ten meters\n"
-    "go <direction> <distance:number 1..10> [meter | meters]\n";
-static const char TURTLE_DIRECTIONS[] = "forward\nbackward\n";
-
 typedef struct {
     vc_pack *pack;
     vc_understander *u;
 } loaded;
 
+/* The goforward.gram grammar of the pocketsphinx test data as a pack. */
 static void load_turtle(loaded *l)
 {
-    vc_pack_file files[] = {
-        {"pack.ini", TURTLE_INI},
-        {"intents.txt", TURTLE_INTENTS},
-        {"slots/direction.txt", TURTLE_DIRECTIONS},
-    };
-    assert_int_equal(vc_pack_load_memory(files, 3, &l->pack), VC_OK);
-    assert_int_equal(vc_understander_new(l->pack, &l->u), VC_OK);
+    assert_int_equal(vc_test_load_turtle(&l->pack, &l->u), 0);
 }
 
 static void unload(loaded *l)
@@ -72,15 +59,8 @@ static void unload(loaded *l)
 
 static int16_t *read_raw(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    int16_t *pcm = malloc((size_t)len);
+    int16_t *pcm = vc_test_read_raw(path, n);
     assert_non_null(pcm);
-    *n = fread(pcm, 2, (size_t)len / 2, f);
-    fclose(f);
     return pcm;
 }
 

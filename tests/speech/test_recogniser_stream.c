@@ -18,20 +18,12 @@
 #include "nlu/template.h"
 #include "nlu/understander.h"
 #include "speech/recogniser.h"
+#include "../speech_fixtures.h"
 
-#define DATA_DIR VC_TEST_SOURCE_DIR "/../shared/data"
+#define DATA_DIR VC_TEST_DATA_DIR
 #define GOFORWARD DATA_DIR "/sphinx-test/goforward.raw"
 /* The longest utterance, as recogniser.c allows it. */
 #define MAX_SAMPLES (16000u * 600u)
-
-/* The goforward.gram grammar of the pocketsphinx test data as a pack. */
-static const char TURTLE_INI[] = "[pack]\nname = turtle\ndefault_locale = en-US\n"
-                                 "[lists]\ndirection = file:slots/direction.txt\n";
-static const char TURTLE_INTENTS[] =
-    "[move]\n"
-    "go forward ten meters\n"
-    "go <direction> <distance:number 1..10> [meter | meters]\n";
-static const char TURTLE_DIRECTIONS[] = "forward\nbackward\n";
 
 typedef struct {
     vc_pack *pack;
@@ -40,37 +32,14 @@ typedef struct {
     size_t n;
 } fixture;
 
-static int16_t *read_raw(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    int16_t *pcm;
-    long len;
-
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    rewind(f);
-    pcm = malloc((size_t)len + 1);
-    if (pcm)
-        *n = fread(pcm, 2, (size_t)len / 2, f);
-    fclose(f);
-    return pcm;
-}
-
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    vc_pack_file files[] = {
-        {"pack.ini", TURTLE_INI},
-        {"intents.txt", TURTLE_INTENTS},
-        {"slots/direction.txt", TURTLE_DIRECTIONS},
-    };
 
-    if (!fx || vc_pack_load_memory(files, 3, &fx->pack) != VC_OK ||
-        vc_understander_new(fx->pack, &fx->u) != VC_OK)
+    /* the goforward.gram grammar of the pocketsphinx test data as a pack */
+    if (!fx || vc_test_load_turtle(&fx->pack, &fx->u) != 0)
         return -1;
-    fx->pcm = read_raw(GOFORWARD, &fx->n);
+    fx->pcm = vc_test_read_raw(GOFORWARD, &fx->n);
     *state = fx;
     return 0;
 }

@@ -20,7 +20,7 @@
 #include "audio/audio_file.h"
 #include "speech/synthesiser.h"
 #include "speech/wakeword.h"
-#include "../test_util.h"
+#include "../speech_fixtures.h"
 
 #define DATA_DIR VC_TEST_SOURCE_DIR "/../shared/data"
 #define RATE 16000
@@ -32,20 +32,8 @@
 /* Speech of text by espeak-ng with voice at rate, read back at 16 kHz. */
 static void speak(const char *voice, int rate, const char *text, vc_audio *out)
 {
-    vc_test_dir *d = vc_test_dir_new("vc-wake", "wav");
-    vc_synthesiser_config c = {.mode = VC_SPEAK_WAV, .voice = voice, .rate = rate, .pitch = 50,
-                               .volume = 100, .wav_dir = d->path};
-    vc_synthesiser *s = NULL;
-    char *path = NULL;
-
-    assert_non_null(d);
-    if (vc_synthesiser_new(&c, &s) != VC_OK || vc_synthesiser_speak(s, text, &path) != VC_OK)
+    if (vc_test_speak(voice, rate, text, out) != 0)
         fail_msg("espeak-ng: %s", vc_error_detail());
-    if (vc_audio_read_file(path, NULL, out) != VC_OK)
-        fail_msg("reading %s: %s", path, vc_error_detail());
-    free(path);
-    vc_synthesiser_free(s);
-    vc_test_dir_free(d);
 }
 
 static uint64_t noise_state = 88172645463325252ull;
