@@ -72,7 +72,6 @@ struct vc_pack {
     const char **speech_fillers;
     size_t n_speech_fillers;
     int has_speech_fillers;
-    int in_speech_section; /* parsing: the last header was [intent.speech] */
     double reject_below;
     const char *default_locale;
     pack_replies *replies;
@@ -539,6 +538,7 @@ typedef struct {
     int depth;
     int list_entry; /* a slot list entry: words, groups and optionals only */
     vc_status rc;
+    int in_speech; /* intents.txt: the last header was [intent.speech] */
 } parser;
 
 VC_PRINTF(2, 3) static void *parse_error(parser *p, const char *fmt, ...)
@@ -1090,14 +1090,14 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
             return vc_fail(VC_EPARSE,
                            "%s:%d: [%s.speech] must follow the templates of [%s]", p->file,
                            p->line, name, name);
-        if (pack->intents[pack->n_intents - 1].n_speech > 0 || pack->in_speech_section)
+        if (pack->intents[pack->n_intents - 1].n_speech > 0 || p->in_speech)
             return vc_fail(VC_EPARSE, "%s:%d: [%s.speech] defined twice", p->file, p->line,
                            name);
-        pack->in_speech_section = 1;
+        p->in_speech = 1;
         return VC_OK;
     }
     if (section_header(s, len, name, sizeof name)) {
-        pack->in_speech_section = 0;
+        p->in_speech = 0;
         for (size_t i = 0; i < pack->n_intents; i++)
             if (strcmp(pack->intents[i].name, name) == 0)
                 return vc_fail(VC_EPARSE, "%s:%d: intent [%s] defined twice", p->file, p->line,
@@ -1158,7 +1158,7 @@ static vc_status intents_line(parser *p, const char *s, size_t len, void *ctx)
     if (rc != VC_OK)
         return rc;
     pack_intent *in = &pack->intents[pack->n_intents - 1];
-    if (pack->in_speech_section) {
+    if (p->in_speech) {
         if (grow(&in->speech, &in->cap_speech, in->n_speech, sizeof *in->speech) != 0)
             return vc_fail(VC_ENOMEM, "%s:%d: out of memory", p->file, p->line);
         in->speech[in->n_speech++] = tree;
@@ -1350,7 +1350,7 @@ static vc_status load_list_file(vc_pack *pack, const pack_source *src, pack_list
     char path[4096];
     char *text = NULL;
     list_ctx ctx = {l, {0}, NULL, 0};
-    parser p = {pack, path, 0, NULL, 0, 0, 0, 0, VC_OK};
+    parser p = {pack, path, 0, NULL, 0, 0, 0, 0, VC_OK, 0};
     vc_status rc;
 
     source_path(src, rel, path, sizeof path);
@@ -1448,7 +1448,7 @@ static vc_status load(const pack_source *src, vc_pack **out)
     rc = source_read(src, "intents.txt", &text);
     if (rc != VC_OK)
         goto out_free_pack;
-    parser p = {pack, path, 0, NULL, 0, 0, 0, 0, VC_OK};
+    parser p = {pack, path, 0, NULL, 0, 0, 0, 0, VC_OK, 0};
     rc = for_each_line(&p, text, intents_line, NULL);
     free(text);
     if (rc != VC_OK)

@@ -27,6 +27,16 @@ static const char *const MODEL_PHONES[] = {
     "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY", "P",  "R",
     "S",  "SH", "SIL", "T", "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
 
+size_t vc_lexicon_phone_count(void)
+{
+    return sizeof MODEL_PHONES / sizeof *MODEL_PHONES;
+}
+
+const char *vc_lexicon_phone(size_t i)
+{
+    return i < vc_lexicon_phone_count() ? MODEL_PHONES[i] : NULL;
+}
+
 int vc_lexicon_phone_known(const char *phone)
 {
     for (size_t i = 0; i < sizeof MODEL_PHONES / sizeof *MODEL_PHONES; i++)

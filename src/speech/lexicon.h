@@ -40,5 +40,8 @@ VC_MUST_CHECK vc_status vc_lexicon_phonemise(const char *word, char *phones, siz
 
 /* 1 when phone is one of the en-us model's phones ("AA" .. "ZH", "SIL"). */
 int vc_lexicon_phone_known(const char *phone);
+/* The model's context-independent phones, SIL included: 0..count-1. */
+size_t vc_lexicon_phone_count(void);
+const char *vc_lexicon_phone(size_t i);
 
 #endif

@@ -139,11 +139,16 @@ struct vc_recogniser {
  * ("nine of clubs"...) are rejected 4 of 5 against the cafe pack, 0 of 5
  * against the retail pack, whose catalog words and numbers fit them. */
 #define DEFAULT_GARBAGE_PROB 1e-2
-static const char *const GARBAGE_PHONES[] = {
-    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH", "EH", "ER", "EY",
-    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY",
-    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
-#define N_GARBAGE_PHONES (sizeof GARBAGE_PHONES / sizeof GARBAGE_PHONES[0])
+/* The garbage loop's words: "<g-AA>" for each of the model's phones but
+ * silence (the search has its own). 0 when phone i is silence. */
+static int garbage_word(size_t i, char *word, size_t cap)
+{
+    const char *phone = vc_lexicon_phone(i);
+    if (!phone || strcmp(phone, "SIL") == 0)
+        return 0;
+    snprintf(word, cap, "<g-%s>", phone);
+    return 1;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -250,9 +255,10 @@ static fsg_model_t *make_fsg(vc_recogniser *r, const vc_grammar *g, const char *
                 fsg_model_null_trans_add(fsg, s, n, 0);
     if (r->garbage_prob > 0) {
         int32 garbage_logp = (int32)(logmath_log(lmath, r->garbage_prob) * lw);
-        for (size_t i = 0; i < N_GARBAGE_PHONES; i++) {
+        for (size_t i = 0; i < vc_lexicon_phone_count(); i++) {
             char word[16];
-            snprintf(word, sizeof word, "<g-%s>", GARBAGE_PHONES[i]);
+            if (!garbage_word(i, word, sizeof word))
+                continue;
             int32 w = fsg_model_word_add(fsg, word);
             fsg_model_trans_add(fsg, fsg->start_state, garbage, garbage_logp, w);
             fsg_model_trans_add(fsg, garbage, garbage, garbage_logp, w);
@@ -281,13 +287,14 @@ static vc_status install_grammar(vc_recogniser *r)
         goto out_free_grammar;
     snprintf(name, sizeof name, "grammar%u", r->generation + 1);
     snprintf(old, sizeof old, "grammar%u", r->generation);
-    for (size_t i = 0; r->garbage_prob > 0 && i < N_GARBAGE_PHONES; i++) {
+    for (size_t i = 0; r->garbage_prob > 0 && i < vc_lexicon_phone_count(); i++) {
         char word[16];
-        snprintf(word, sizeof word, "<g-%s>", GARBAGE_PHONES[i]);
+        if (!garbage_word(i, word, sizeof word))
+            continue;
         char *known = ps_lookup_word(r->ps, word);
         if (known)
             ckd_free(known);
-        else if (ps_add_word(r->ps, word, GARBAGE_PHONES[i], 0) < 0)
+        else if (ps_add_word(r->ps, word, vc_lexicon_phone(i), 0) < 0)
             vc_log_warn("recogniser: cannot add %s", word);
     }
     fsg_model_t *fsg = make_fsg(r, g, name);
