@@ -233,28 +233,6 @@ const char *vc_listen_outcome_name(vc_listen_outcome o)
     return "?";
 }
 
-/* What the words mean, as `voxcart understand` reads a recording: the
- * understander's reading with its confidence capped by the recogniser's;
- * words the recogniser marked rejected mean nothing (intent NULL, no
- * slots), whatever the understander makes of them. */
-static vc_status understand(vc_understander *und, const vc_transcript *t, vc_understanding *u)
-{
-    vc_status rc = vc_understand(und, t->text ? t->text : "", u);
-
-    if (rc != VC_OK)
-        return rc;
-    if (u->intent && t->confidence < u->confidence)
-        u->confidence = t->confidence;
-    if (t->rejected && u->intent) {
-        char *text = u->text;
-        u->text = NULL;
-        vc_understanding_clear(u);
-        u->text = text;
-        u->confidence = t->confidence;
-    }
-    return VC_OK;
-}
-
 /* A result without an utterance: nothing heard, nothing meant. */
 static vc_status empty_result(vc_listener *l, vc_listen_outcome outcome, vc_listener_result *out)
 {
@@ -262,7 +240,7 @@ static vc_status empty_result(vc_listener *l, vc_listen_outcome outcome, vc_list
     out->transcript.text = strdup("");
     if (!out->transcript.text)
         return vc_fail(VC_ENOMEM, "listener: out of memory");
-    return understand(l->und, &out->transcript, &out->understanding);
+    return vc_transcript_understand(l->und, &out->transcript, &out->understanding);
 }
 
 typedef struct {
@@ -394,7 +372,7 @@ static vc_status conclude(vc_listener *l, const vc_endpointer_event *ev, int sma
         if ((rc = vc_recogniser_finish(l->rec, &out->transcript)) != VC_OK)
             return rc;
     }
-    if ((rc = understand(l->und, &out->transcript, &out->understanding)) != VC_OK)
+    if ((rc = vc_transcript_understand(l->und, &out->transcript, &out->understanding)) != VC_OK)
         return rc;
     out->outcome = ev->type == VC_EP_EVENT_MAX_LENGTH ? VC_LISTEN_MAX_LENGTH : VC_LISTEN_UTTERANCE;
     out->utterance_start = l->utterance_start;

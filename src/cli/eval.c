@@ -66,18 +66,6 @@ uint64_t vc_eval_file_seed(uint64_t seed, const char *file_name)
     return z ^ (z >> 31);
 }
 
-vc_status vc_understand_transcript(vc_understander *u, const vc_transcript *t,
-                                   vc_understanding *out)
-{
-    vc_status rc = vc_understand(u, t->text ? t->text : "", out);
-
-    if (rc != VC_OK)
-        return rc;
-    if (out->intent && t->confidence < out->confidence)
-        out->confidence = t->confidence;
-    return VC_OK;
-}
-
 /* ---- scores ---------------------------------------------------------------- */
 
 typedef struct {
@@ -283,7 +271,7 @@ static vc_status hear_and_score(vc_recogniser *r, vc_understander *u, const vc_l
     }
     s->audio_seconds += t.audio_seconds;
     s->decode_seconds += t.decode_seconds;
-    if ((rc = vc_understand_transcript(u, &t, &und)) != VC_OK)
+    if ((rc = vc_transcript_understand(u, &t, &und)) != VC_OK)
         goto out_clear_understanding;
     if (vc_label_score(lb, &und, &intent_wrong, slot_wrong)) {
         s->understood++;

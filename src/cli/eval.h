@@ -45,13 +45,6 @@ VC_MUST_CHECK vc_status vc_eval_parse_conditions(const char *list, vc_eval_optio
  * every run and machine, different between files. */
 uint64_t vc_eval_file_seed(uint64_t seed, const char *file_name);
 
-/* Understands what the recogniser heard: the understander's reading of the
- * transcript, its confidence capped by the decoder's (an understanding is
- * no surer than the words it was read from). out is cleared by the caller
- * with vc_understanding_clear(). */
-VC_MUST_CHECK vc_status vc_understand_transcript(vc_understander *u, const vc_transcript *t,
-                                                 vc_understanding *out);
-
 /* One evaluation: the labels, the recordings to hear and the noise. */
 typedef struct vc_eval vc_eval;
 

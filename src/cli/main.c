@@ -387,7 +387,7 @@ static int understand_audio_files(const options *o, vc_assistant *a, int argc, c
             vc_recogniser_decode(rec, audio.samples, audio.n, &t) != VC_OK) {
             print_input_error(o->json, argv[i], argv[i], vc_error_detail());
             failed = 1;
-        } else if (vc_understand_transcript(und, &t, &u) != VC_OK) {
+        } else if (vc_transcript_understand(und, &t, &u) != VC_OK) {
             failed |= fail("understand");
         } else {
             print_audio_understanding(argv[i], &u, o->json);

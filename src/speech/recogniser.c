@@ -992,6 +992,25 @@ vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
     return finish_utterance(r, pcm, out);
 }
 
+vc_status vc_transcript_understand(vc_understander *u, const vc_transcript *t,
+                                   vc_understanding *out)
+{
+    vc_status rc = vc_understand(u, t->text ? t->text : "", out);
+
+    if (rc != VC_OK)
+        return rc;
+    if (out->intent && t->confidence < out->confidence)
+        out->confidence = t->confidence;
+    if (t->rejected && out->intent) {
+        char *text = out->text;
+        out->text = NULL;
+        vc_understanding_clear(out);
+        out->text = text;
+        out->confidence = t->confidence;
+    }
+    return VC_OK;
+}
+
 void vc_transcript_clear(vc_transcript *t)
 {
     if (!t)

@@ -90,6 +90,15 @@ VC_MUST_CHECK vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pc
                                              vc_transcript *out);
 void vc_transcript_clear(vc_transcript *t);
 
+/* What the recogniser heard means: the understander's reading of the
+ * transcript, its confidence capped by the decoder's (an understanding is
+ * no surer than the words it was read from). Words the recogniser marked
+ * rejected mean nothing: intent NULL and no slots, whatever the
+ * understander makes of them (the text is kept for logs). out is cleared by
+ * the caller with vc_understanding_clear(). */
+VC_MUST_CHECK vc_status vc_transcript_understand(vc_understander *u, const vc_transcript *t,
+                                                 vc_understanding *out);
+
 /* Streaming: one utterance decoded as its audio arrives, so that the result
  * is ready soon after the end of speech (the device loop), and so that the
  * caller can end the utterance early when the words so far already make a
