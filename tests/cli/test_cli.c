@@ -274,31 +274,6 @@ static void understand_audio_gives_contract_objects_and_names_bad_files(void **s
     free(r.out);
 }
 
-/* Words the recogniser marks rejected mean nothing: speech of another
- * command set ("go forward ten meters") against the retail pack is heard as
- * some retail words, below the confidence threshold, and must not come out
- * as a reorder. */
-static void understand_gives_no_intent_for_rejected_words(void **state)
-{
-    run_result r;
-    char *cursor;
-    cJSON *o;
-
-    (void)state;
-    skip_without_shared_data();
-    r = run("--domain retail understand --json --raw-rate 16000 %s/sphinx-test/goforward.raw",
-            SHARED_DATA);
-    assert_int_equal(r.status, 0);
-    cursor = r.out;
-    o = next_json_line(&cursor);
-    assert_non_null(o);
-    assert_contract_object(o);
-    assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "intent")));
-    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "slots")), 0);
-    cJSON_Delete(o);
-    free(r.out);
-}
-
 static void eval_prints_an_acceptance_rate_consistent_with_its_counts(void **state)
 {
     double rate = -1;
@@ -850,7 +825,6 @@ int main(void)
         cmocka_unit_test(understand_number_slot_is_a_json_number),
         cmocka_unit_test(transcribe_json_gives_words_times_and_confidence_per_file),
         cmocka_unit_test(understand_audio_gives_contract_objects_and_names_bad_files),
-        cmocka_unit_test(understand_gives_no_intent_for_rejected_words),
         cmocka_unit_test(eval_prints_an_acceptance_rate_consistent_with_its_counts),
         cmocka_unit_test(eval_names_labelled_recordings_missing_from_the_directory),
         cmocka_unit_test(eval_refuses_malformed_labels_and_options),

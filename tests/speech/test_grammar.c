@@ -14,6 +14,7 @@
 #include "nlu/template.h"
 #include "nlu/understander.h"
 #include "speech/grammar.h"
+#include "speech/recogniser.h"
 
 static int accepted(const vc_grammar *g, const char *sentence)
 {
@@ -183,6 +184,30 @@ static void free_text_is_heard_as_catalog_phrases_and_their_heads(void **state)
     unbuild(&b);
 }
 
+/* What the recogniser heard means nothing when it marked the words
+ * rejected, whatever the understander makes of them; otherwise the
+ * understanding is no surer than the words. */
+static void rejected_words_mean_nothing(void **state)
+{
+    (void)state;
+    built b;
+    build(INI, "[order]\n(latte | mocha)\n", NULL, &b);
+    char text[] = "latte";
+    vc_transcript t = {.text = text, .confidence = 0.3};
+    vc_understanding r;
+    assert_int_equal(vc_transcript_understand(b.u, &t, &r), VC_OK);
+    assert_non_null(r.intent);
+    assert_string_equal(r.intent, "order");
+    assert_true(r.confidence <= 0.3);
+    vc_understanding_clear(&r);
+    t.rejected = 1;
+    assert_int_equal(vc_transcript_understand(b.u, &t, &r), VC_OK);
+    assert_null(r.intent);
+    assert_int_equal(r.n_slots, 0);
+    vc_understanding_clear(&r);
+    unbuild(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +216,7 @@ int main(void)
         cmocka_unit_test(speech_fillers_replace_the_fillers_before_a_spoken_sentence),
         cmocka_unit_test(answer_intents_are_left_out_of_the_open_grammar),
         cmocka_unit_test(free_text_is_heard_as_catalog_phrases_and_their_heads),
+        cmocka_unit_test(rejected_words_mean_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
