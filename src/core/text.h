@@ -2,7 +2,14 @@
 #ifndef VC_TEXT_H
 #define VC_TEXT_H
 
+#include <stddef.h>
+
 /* 1 when s is one or more ASCII digits and nothing else ("0042"), else 0. */
 int vc_all_digits(const char *s);
+
+/* The en-US plural of word (or of the last word of a phrase) into out (cap
+ * bytes, truncated to fit): pack -> packs, box -> boxes, glass -> glasses,
+ * battery -> batteries. out and word must not overlap. */
+void vc_plural_en(char *out, size_t cap, const char *word);
 
 #endif

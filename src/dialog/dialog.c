@@ -217,21 +217,6 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* en-US plural of a unit: pack -> packs, box -> boxes, pair -> pairs,
- * battery -> batteries. */
-static void format_plural(char *out, size_t cap, const char *word)
-{
-    size_t n = strlen(word);
-
-    if (ends_with(word, "s") || ends_with(word, "x") || ends_with(word, "z") ||
-        ends_with(word, "ch") || ends_with(word, "sh"))
-        snprintf(out, cap, "%ses", word);
-    else if (n >= 2 && word[n - 1] == 'y' && !strchr("aeiou", word[n - 2]))
-        snprintf(out, cap, "%.*sies", (int)(n - 1), word);
-    else
-        snprintf(out, cap, "%ss", word);
-}
-
 static int starts_with_vowel_sound(const char *s)
 {
     return s && strchr("aeiouAEIOU", s[0]) && s[0];
@@ -460,7 +445,7 @@ static void format_quantity(char *out, size_t cap, int quantity, const char *uni
     if (quantity == 1)
         snprintf(plural, sizeof plural, "%s", unit);
     else
-        format_plural(plural, sizeof plural, unit);
+        vc_plural_en(plural, sizeof plural, unit);
     snprintf(out, cap, "%d %s", quantity, plural);
 }
 
@@ -892,7 +877,7 @@ static void drink_name_for(const conversation *c, int quantity, char *out, size_
     if (quantity == 1 || !singular[0])
         snprintf(out, cap, "%s", singular);
     else
-        format_plural(out, cap, singular);
+        vc_plural_en(out, cap, singular);
 }
 
 /* en-US reading of quantity of the pending drink: "a large dark roast latte

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "nlu/template.h"
 
 #define WORD_MAX_BYTES 64
@@ -478,24 +479,6 @@ static int has_catalog_phrases(const nfa *b)
     return 0;
 }
 
-/* "jacket" -> "jackets", "box" -> "boxes", "battery" -> "batteries". */
-static void pluralise(char *word, size_t cap)
-{
-    size_t n = strlen(word);
-    const char *suffix = "s";
-    if (n == 0 || word[n - 1] == 's')
-        return;
-    if (word[n - 1] == 'x' || word[n - 1] == 'z' ||
-        (n > 1 && word[n - 1] == 'h' && (word[n - 2] == 'c' || word[n - 2] == 's')))
-        suffix = "es";
-    else if (n > 1 && word[n - 1] == 'y' && !strchr("aeiou", word[n - 2])) {
-        word[--n] = '\0';
-        suffix = "ies";
-    }
-    if (n + strlen(suffix) < cap)
-        strcat(word, suffix);
-}
-
 /* A free-text slot (a search's "waterproof winter jackets") as the
  * recogniser hears it: a phrase of the catalog's lists or its last words,
  * the head of an English noun phrase coming last ("winter jacket",
@@ -508,7 +491,7 @@ static int32_t compile_catalog_text(nfa *b, int32_t start, size_t min, size_t ma
 {
     int32_t s = nfa_state(b), end = nfa_state(b);
     trie tr = {0};
-    char buf[512];
+    char buf[512], plural[520];
 
     nfa_arc_add(b, start, s, EPS);
     for (size_t l = 0; l < vc_pack_list_count(b->pack) && b->rc == VC_OK; l++) {
@@ -534,8 +517,11 @@ static int32_t compile_catalog_text(nfa *b, int32_t start, size_t min, size_t ma
             for (size_t k = min; k <= max && k <= n_words; k++) {
                 snprintf(buf, sizeof buf, "%s", starts[n_words - k]);
                 add_phrase(b, &tr, s, end, buf);
-                pluralise(buf, sizeof buf);
-                add_phrase(b, &tr, s, end, buf);
+                /* "jacket" -> "jackets"; a last word in s may be plural already ("jeans") */
+                if (buf[strlen(buf) - 1] != 's') {
+                    vc_plural_en(plural, sizeof plural, buf);
+                    add_phrase(b, &tr, s, end, plural);
+                }
             }
         }
     }
