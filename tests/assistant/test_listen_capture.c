@@ -26,8 +26,8 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
-#include <speex/speex_resampler.h>
 
+#include "../alsa_fixture.h"
 #include "../test_util.h"
 #include "assistant/listener.h"
 #include "audio/audio_file.h"
@@ -60,34 +60,15 @@ typedef struct {
 
 /* ---- setup --------------------------------------------------------------- */
 
-/* path at 48 kHz, raw s16le, into raw_path. */
+/* A recording at 48 kHz, as raw s16le into raw_path. */
 static int write_at_48k(const char *path, const char *raw_path)
 {
     vc_audio a = {0};
-    SpeexResamplerState *st;
-    spx_uint32_t in_len, out_len;
-    int16_t *up = NULL;
-    int err = 0, rc = -1;
-    FILE *f;
+    int rc;
 
     if (vc_audio_read_file(path, NULL, &a) != VC_OK)
         return -1;
-    in_len = (spx_uint32_t)a.n;
-    out_len = (spx_uint32_t)a.n * 3;
-    if (!(up = malloc((size_t)out_len * sizeof *up)))
-        goto out_clear_audio;
-    if (!(st = speex_resampler_init(1, VC_AUDIO_RATE, DEVICE_RATE, 4, &err)))
-        goto out_free_up;
-    speex_resampler_skip_zeros(st);
-    speex_resampler_process_int(st, 0, a.samples, &in_len, up, &out_len);
-    speex_resampler_destroy(st);
-    if ((f = fopen(raw_path, "wb")) != NULL) {
-        int ok = fwrite(up, sizeof *up, out_len, f) == out_len;
-        rc = fclose(f) == 0 && ok ? 0 : -1;
-    }
-out_free_up:
-    free(up);
-out_clear_audio:
+    rc = vc_test_write_raw_48k(raw_path, &a);
     vc_audio_clear(&a);
     return rc;
 }
@@ -95,7 +76,7 @@ out_clear_audio:
 static int group_setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    char conf[4300], env[9000], wav[4300], raw[4300];
+    char conf[4300], wav[4300], raw[4300];
     char *labels = NULL;
     size_t len;
     FILE *f;
@@ -113,22 +94,13 @@ static int group_setup(void **state)
         snprintf(raw, sizeof raw, "%s/in%zu.raw", fx->dir->dir, i);
         if (write_at_48k(wav, raw) != 0)
             return -1;
-        fprintf(f,
-                "pcm.voxcart_listen%zu {\n"
-                "    type file\n"
-                "    slave.pcm \"null\"\n"
-                "    file \"/dev/null\"\n"
-                "    infile \"%s\"\n"
-                "    format \"raw\"\n"
-                "}\n",
-                i, raw);
+        char name[32];
+        snprintf(name, sizeof name, "voxcart_listen%zu", i);
+        vc_test_alsa_capture_pcm(f, name, raw);
     }
     if (fclose(f) != 0)
         return -1;
-    /* The variable replaces ALSA's top configuration, so the system one
-     * (which defines the "null" and "file" plugin types) comes first. */
-    snprintf(env, sizeof env, "/usr/share/alsa/alsa.conf:%s", conf);
-    setenv("ALSA_CONFIG_PATH", env, 1);
+    vc_test_alsa_use(conf);
 
     if (vc_read_file(BARISTA "/labels.json", LABELS_MAX_BYTES, &labels, &len) != VC_OK ||
         !(fx->labels = cJSON_Parse(labels)))

@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <speex/speex_resampler.h>
 
 #include "audio/audio_file.h"
 #include "audio/capture.h"
+#include "../alsa_fixture.h"
 #include "../test_util.h"
 
 #define DATA_DIR VC_TEST_SOURCE_DIR "/../shared/data"
@@ -36,45 +36,10 @@ typedef struct {
 
 /* ---- setup --------------------------------------------------------------- */
 
-static int write_raw(const char *path, const int16_t *s, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    int ok;
-
-    if (!f)
-        return -1;
-    ok = n == 0 || fwrite(s, sizeof *s, n, f) == n;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
-}
-
-/* The recording at 48 kHz, made with speexdsp so that the capture's own
- * downsampler must undo it. */
-static int write_upsampled(const char *path, const vc_audio *ref)
-{
-    spx_uint32_t in_len = (spx_uint32_t)ref->n, out_len = (spx_uint32_t)ref->n * 3;
-    int16_t *up = malloc((size_t)out_len * sizeof *up);
-    SpeexResamplerState *st;
-    int err = 0, rc;
-
-    if (!up)
-        return -1;
-    st = speex_resampler_init(1, 16000, 48000, 4, &err);
-    if (!st) {
-        free(up);
-        return -1;
-    }
-    speex_resampler_skip_zeros(st);
-    speex_resampler_process_int(st, 0, ref->samples, &in_len, up, &out_len);
-    speex_resampler_destroy(st);
-    rc = write_raw(path, up, out_len);
-    free(up);
-    return rc;
-}
-
 static int group_setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    char in16[4300], in48[4300], conf[4300], env[9000];
+    char in16[4300], in48[4300], conf[4300];
     vc_audio_read_options raw = {.raw_rate = 16000, .raw_channels = 1};
     FILE *f;
 
@@ -88,35 +53,18 @@ static int group_setup(void **state)
     /* Without the recording the infiles are empty: the devices still exist
      * (opening a file PCM for capture opens its infile), so the error cases
      * still run. */
-    if (write_raw(in16, fx->ref.samples, fx->ref.n) != 0)
+    if (vc_test_write_raw(in16, fx->ref.samples, fx->ref.n) != 0)
         return -1;
-    if (fx->ref.n ? write_upsampled(in48, &fx->ref) != 0 : write_raw(in48, NULL, 0) != 0)
+    if (fx->ref.n ? vc_test_write_raw_48k(in48, &fx->ref) != 0 : vc_test_write_raw(in48, NULL, 0) != 0)
         return -1;
     f = fopen(conf, "w");
     if (!f)
         return -1;
-    fprintf(f,
-            "pcm.voxcart_test {\n"
-            "    type file\n"
-            "    slave.pcm \"null\"\n"
-            "    file \"/dev/null\"\n"
-            "    infile \"%s\"\n"
-            "    format \"raw\"\n"
-            "}\n"
-            "pcm.voxcart_test48 {\n"
-            "    type file\n"
-            "    slave.pcm \"null\"\n"
-            "    file \"/dev/null\"\n"
-            "    infile \"%s\"\n"
-            "    format \"raw\"\n"
-            "}\n",
-            in16, in48);
+    vc_test_alsa_capture_pcm(f, "voxcart_test", in16);
+    vc_test_alsa_capture_pcm(f, "voxcart_test48", in48);
     if (fclose(f) != 0)
         return -1;
-    /* The variable replaces ALSA's top configuration, so the system one
-     * (which defines the "null" and "file" plugin types) comes first. */
-    snprintf(env, sizeof env, "/usr/share/alsa/alsa.conf:%s", conf);
-    setenv("ALSA_CONFIG_PATH", env, 1);
+    vc_test_alsa_use(conf);
     *state = fx;
     return 0;
 }
