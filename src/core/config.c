@@ -56,6 +56,9 @@ static const key_spec keys[] = {
     STR("audio", "output_device", KEY_NAME, output_device),
     INT("audio", "sample_rate", sample_rate, 8000, 192000),
     STR("audio", "trigger", KEY_NAME, trigger),
+    BOOL("audio", "barge_in", barge_in),
+    BOOL("audio", "earcons", earcons),
+    INT("audio", "follow_up_timeout_ms", follow_up_timeout_ms, 1000, 60000),
     /* vc_dsp_new's ranges, with bounds on the open ends so that a slip
      * (-150, 300) is caught here: speexdsp's own values are -15 and 30. */
     BOOL("dsp", "denoise", denoise),
@@ -67,6 +70,12 @@ static const key_spec keys[] = {
     INT("voice", "rate", speech_rate, 80, 450),
     INT("voice", "pitch", pitch, 0, 100),
     INT("voice", "volume", volume, 0, 200),
+    STR("gpio", "chip", KEY_STRING, gpio_chip),
+    INT("gpio", "button_line", gpio_button_line, -1, 1023),
+    INT("gpio", "led_line", gpio_led_line, -1, 1023),
+    INT("gpio", "mute_line", gpio_mute_line, -1, 1023),
+    BOOL("gpio", "button_active_low", gpio_button_active_low),
+    BOOL("gpio", "led_active_low", gpio_led_active_low),
     INT("policy", "max_quantity", max_quantity, 0, 1000),
     {"policy", "daily_spend_limit", KEY_DECIMAL, offsetof(vc_config, daily_spend_limit), 0, 0, 0},
     STR("policy", "pin", KEY_PIN, pin),
@@ -78,7 +87,7 @@ static const key_spec keys[] = {
     {"board", "cpu_flags", KEY_IGNORED, 0, 160, 0, 0},
 };
 
-static const char *const sections[] = {"device", "audio", "dsp", "voice", "policy", "board"};
+static const char *const sections[] = {"device", "audio", "dsp", "voice", "gpio", "policy", "board"};
 
 /* The largest daily limit we accept: well beyond any shop, far below the
  * point where a double stops holding cents exactly. */
@@ -280,6 +289,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
         set_error(ctx, "[%s] %s: unknown key", section, name);
         return 0;
     }
+    if (strcmp(section, "voice") == 0)
+        ctx->cfg.voice_set |= strcmp(name, "voice") == 0  ? VC_CONFIG_SET_VOICE
+                               : strcmp(name, "rate") == 0 ? VC_CONFIG_SET_RATE
+                               : strcmp(name, "pitch") == 0 ? VC_CONFIG_SET_PITCH
+                                                           : VC_CONFIG_SET_VOLUME;
     switch (k->kind) {
     case KEY_INT:
         set_int(ctx, k, section, name, value);
@@ -312,6 +326,13 @@ void vc_config_defaults(vc_config *cfg)
     snprintf(cfg->output_device, sizeof cfg->output_device, "default");
     cfg->sample_rate = 16000;
     snprintf(cfg->trigger, sizeof cfg->trigger, "wake_word");
+    cfg->barge_in = 1;
+    cfg->earcons = 1;
+    cfg->follow_up_timeout_ms = 8000;
+    cfg->gpio_button_line = -1;
+    cfg->gpio_led_line = -1;
+    cfg->gpio_mute_line = -1;
+    cfg->gpio_button_active_low = 1;
     /* No clean-up: on the barista recordings with kitchen noise at 12 dB,
      * speexdsp's noise suppression in front of pocketsphinx took command
      * acceptance from 75 % to 53-62 % (the acoustic model was trained on

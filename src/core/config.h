@@ -22,6 +22,10 @@ typedef struct {
     int sample_rate;         /* the device's native rate */
     char trigger[48];        /* what starts listening: "wake_word", "push_to_talk" or
                                 both joined by '|'; audio/trigger.h parses it */
+    int barge_in;            /* 0/1: the customer speaking stops a reply */
+    int earcons;             /* 0/1: tones for listening / done / error */
+    int follow_up_timeout_ms; /* how long a follow-up question waits for an answer
+                                 without the wake word (1000..60000) */
     /* [dsp]: the clean-up of the microphone's audio before the wake word,
      * the endpointer and the recogniser (audio/dsp.h's vc_dsp_config). Off
      * by default: the acoustic model was trained on unprocessed audio. */
@@ -30,16 +34,32 @@ typedef struct {
     int agc;                 /* 0/1 */
     int agc_level;           /* 1..32767 */
     int agc_max_gain_db;     /* 0..60 */
-    /* [voice] */
+    /* [gpio]: the board's button, LED and mute switch (libgpiod). */
+    char gpio_chip[64];      /* "" = no GPIO; else "gpiochip0" or a path */
+    int gpio_button_line;    /* line offsets on the chip; -1 = none */
+    int gpio_led_line;
+    int gpio_mute_line;
+    int gpio_button_active_low; /* 0/1: pressed pulls the line low (default 1) */
+    int gpio_led_active_low;    /* 0/1 */
+    /* [voice]: the board's and device's choices; keys neither file sets
+     * are left to the domain pack's brand voice (voice_set says which). */
     char voice[64];          /* espeak-ng voice: "en-us" */
     int speech_rate;         /* words per minute, 80..450 */
     int pitch;               /* 0..100 */
     int volume;              /* 0..200 */
+    unsigned voice_set;      /* VC_CONFIG_SET_* bits: keys a file set */
     /* [policy] */
     int max_quantity;
     double daily_spend_limit;
     char pin[8];             /* "" or 4 digits */
 } vc_config;
+
+enum {
+    VC_CONFIG_SET_VOICE = 1u << 0,
+    VC_CONFIG_SET_RATE = 1u << 1,
+    VC_CONFIG_SET_PITCH = 1u << 2,
+    VC_CONFIG_SET_VOLUME = 1u << 3,
+};
 
 /* Fills cfg with the built-in defaults. */
 void vc_config_defaults(vc_config *cfg);

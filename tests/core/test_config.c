@@ -121,6 +121,40 @@ static void device_config_overrides_board_and_keeps_the_rest(void **state)
     assert_int_equal(c.speech_rate, 160);            /* board only */
     assert_int_equal(c.pitch, 60);                   /* device only */
     assert_int_equal(c.volume, 100);                 /* neither: default */
+    /* which voice keys a file set: the rest are the brand's to choose */
+    assert_int_equal(c.voice_set, VC_CONFIG_SET_RATE | VC_CONFIG_SET_PITCH);
+}
+
+static void device_loop_and_gpio_keys_parse_and_default_to_no_gpio(void **state)
+{
+    vc_config c;
+    const char *board = "[board]\nname = kiosk\n[gpio]\nchip = gpiochip0\nbutton_line = 17\n"
+                        "led_line = 27\nbutton_active_low = no\n";
+    const char *device = "[audio]\nbarge_in = off\nearcons = off\nfollow_up_timeout_ms = 5000\n";
+
+    (void)state;
+    vc_config_defaults(&c);
+    assert_string_equal(c.gpio_chip, "");
+    assert_int_equal(c.gpio_button_line, -1);
+    assert_int_equal(c.gpio_led_line, -1);
+    assert_int_equal(c.gpio_mute_line, -1);
+    assert_int_equal(c.barge_in, 1);
+    assert_int_equal(c.earcons, 1);
+    assert_int_equal(c.follow_up_timeout_ms, 8000);
+    assert_int_equal(c.voice_set, 0);
+    assert_int_equal(vc_config_parse(&c, board, "board.ini"), VC_OK);
+    assert_int_equal(vc_config_parse(&c, device, "voxcart.conf"), VC_OK);
+    assert_string_equal(c.gpio_chip, "gpiochip0");
+    assert_int_equal(c.gpio_button_line, 17);
+    assert_int_equal(c.gpio_led_line, 27);
+    assert_int_equal(c.gpio_button_active_low, 0);
+    assert_int_equal(c.barge_in, 0);
+    assert_int_equal(c.earcons, 0);
+    assert_int_equal(c.follow_up_timeout_ms, 5000);
+
+    assert_int_equal(vc_config_parse(&c, "[gpio]\nled_line = 5000\n", "x.conf"), VC_EPARSE);
+    assert_int_equal(vc_config_parse(&c, "[audio]\nfollow_up_timeout_ms = 10\n", "x.conf"),
+                     VC_EPARSE);
 }
 
 static void dsp_switches_take_on_off_words_and_a_board_choice_survives(void **state)
@@ -414,6 +448,7 @@ int main(void)
         cmocka_unit_test(shipped_device_config_parses_to_the_defaults),
         cmocka_unit_test(every_shipped_board_file_parses),
         cmocka_unit_test(pc_board_leaves_the_audio_unprocessed),
+        cmocka_unit_test(device_loop_and_gpio_keys_parse_and_default_to_no_gpio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
