@@ -1,6 +1,5 @@
 #include "audio/capture.h"
 
-#include <errno.h>
 #include <portaudio.h>
 #include <speex/speex_resampler.h>
 #include <stdatomic.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 
 #include "audio/audio_file.h"
+#include "audio/portaudio_device.h"
 #include "audio/quiet_stderr.h"
 #include "core/log.h"
 
@@ -77,100 +77,6 @@ static void on_finished(void *user)
     atomic_store_explicit(&c->finished, 1, memory_order_release);
 }
 
-/* ---- devices ------------------------------------------------------------ */
-
-/* "0 \"hw:0\", 2 \"USB mic\"": the input devices, for error messages. */
-static void describe_inputs(char *buf, size_t size)
-{
-    PaDeviceIndex n = Pa_GetDeviceCount();
-    size_t used = 0;
-
-    buf[0] = '\0';
-    for (PaDeviceIndex i = 0; i < n && used < size; i++) {
-        const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-        int k;
-        if (!info || info->maxInputChannels <= 0)
-            continue;
-        k = snprintf(buf + used, size - used, "%s%d \"%s\"", used ? ", " : "", (int)i,
-                     info->name ? info->name : "?");
-        if (k < 0)
-            break;
-        used += (size_t)k;
-    }
-    if (used >= size && size > 4)
-        memcpy(buf + size - 4, "...", 4);
-    if (!buf[0])
-        snprintf(buf, size, "none");
-}
-
-static int is_index(const char *s)
-{
-    return *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 9;
-}
-
-static vc_status find_input_device(const char *want, PaDeviceIndex *out)
-{
-    PaDeviceIndex n = Pa_GetDeviceCount();
-    PaDeviceIndex partial = paNoDevice;
-    char inputs[1024];
-
-    if (n < 0)
-        return vc_fail(VC_EAUDIO, "PortAudio: cannot list devices: %s", Pa_GetErrorText(n));
-    if (!want || !*want || strcmp(want, "default") == 0) {
-        *out = Pa_GetDefaultInputDevice();
-        if (*out != paNoDevice)
-            return VC_OK;
-        describe_inputs(inputs, sizeof inputs);
-        return vc_fail(VC_ENOTFOUND, "no default audio input device; input devices: %s",
-                       inputs);
-    }
-    if (is_index(want)) {
-        long idx = strtol(want, NULL, 10);
-        const PaDeviceInfo *info = idx < n ? Pa_GetDeviceInfo((PaDeviceIndex)idx) : NULL;
-        if (info && info->maxInputChannels > 0) {
-            *out = (PaDeviceIndex)idx;
-            return VC_OK;
-        }
-    } else {
-        for (PaDeviceIndex i = 0; i < n; i++) {
-            const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-            if (!info || !info->name || info->maxInputChannels <= 0)
-                continue;
-            if (strcmp(info->name, want) == 0) {
-                *out = i;
-                return VC_OK;
-            }
-            if (partial == paNoDevice && strstr(info->name, want))
-                partial = i;
-        }
-        if (partial != paNoDevice) {
-            *out = partial;
-            return VC_OK;
-        }
-    }
-    describe_inputs(inputs, sizeof inputs);
-    return vc_fail(VC_ENOTFOUND, "audio input device \"%s\" not found; input devices: %s", want,
-                   inputs);
-}
-
-static vc_status pa_open_failure(const char *name, int rate, PaError err)
-{
-    const char *why = Pa_GetErrorText(err);
-    const char *hint = "";
-
-    if (err == paUnanticipatedHostError) {
-        const PaHostErrorInfo *host = Pa_GetLastHostErrorInfo();
-        if (host && host->errorText)
-            why = host->errorText;
-        if (host && host->errorCode == -EBUSY)
-            hint = " (in use by another program?)";
-    } else if (err == paDeviceUnavailable) {
-        hint = " (in use by another program, or unplugged?)";
-    }
-    return vc_fail(VC_EAUDIO, "audio input device \"%s\": cannot open at %d Hz: %s%s", name, rate,
-                   why, hint);
-}
-
 static size_t ring_size_for(int rate, unsigned ring_ms)
 {
     size_t want = (size_t)rate * ring_ms / 1000 + 1;
@@ -205,7 +111,7 @@ static vc_status open_stream(vc_capture *c, PaDeviceIndex dev, unsigned frames_p
     }
     if (err != paNoError) {
         c->stream = NULL;
-        return pa_open_failure(c->device_name, c->rate, err);
+        return vc_pa_open_failure(VC_PA_INPUT, c->device_name, c->rate, err);
     }
     c->channels = in.channelCount;
     err = Pa_SetStreamFinishedCallback(c->stream, on_finished);
@@ -248,7 +154,7 @@ vc_status vc_capture_new(const vc_capture_config *cfg, vc_capture **out)
         rc = vc_fail(VC_EAUDIO, "PortAudio: cannot initialise: %s", Pa_GetErrorText(err));
         goto out_free_capture;
     }
-    rc = find_input_device(cfg->device, &dev);
+    rc = vc_pa_find_device(VC_PA_INPUT, cfg->device, &dev);
     if (rc != VC_OK)
         goto out_terminate;
     info = Pa_GetDeviceInfo(dev);

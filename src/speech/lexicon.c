@@ -1,16 +1,14 @@
 /* Pronunciations of a grammar's words; see lexicon.h.
  *
- * espeak-ng keeps one engine in global state. The synthesiser
- * (synthesiser.c) guards its own calls with a lock private to it; this file
- * phonemises under a lock of its own and only when a word is missing from
- * the dictionaries, which happens when the grammar is compiled, not while
- * the assistant speaks. Both initialise the engine at most once each and
- * never terminate it (espeak-ng 1.51 hangs on a second terminate). */
+ * espeak-ng keeps one engine in global state, which this file shares with
+ * the synthesiser through espeak_engine.h: one lock, one initialisation,
+ * and the voice set again whenever the other user set its own. Phonemising
+ * happens only when a word is missing from the dictionaries, that is when
+ * the grammar is compiled. */
 #include "speech/lexicon.h"
 
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "speech/espeak_engine.h"
 
 /* ---- espeak-ng phonemes -> ARPAbet -------------------------------------- */
 
@@ -84,23 +83,8 @@ static const char *map_phoneme(const char *p)
     return NULL;
 }
 
-static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
-static int espeak_ready;
-
-/* Caller holds espeak_lock. */
-static vc_status espeak_start(void)
-{
-    espeak_ng_ERROR_CONTEXT ctx = NULL;
-    if (espeak_ready)
-        return VC_OK;
-    espeak_ng_InitializePath(NULL);
-    espeak_ng_STATUS st = espeak_ng_Initialize(&ctx);
-    espeak_ng_ClearErrorContext(&ctx);
-    if (st != ENS_OK)
-        return vc_fail(VC_EIO, "espeak-ng: cannot initialise (for pronunciations)");
-    espeak_ready = 1;
-    return VC_OK;
-}
+/* The lexicon's own voice, as the engine's owner (espeak_engine.h). */
+static const char lexicon_voice[] = "en-us";
 
 static int append(char *out, size_t cap, size_t *len, const char *s)
 {
@@ -122,12 +106,15 @@ vc_status vc_lexicon_phonemise(const char *word, char *phones, size_t cap)
     if (cap == 0)
         return vc_fail(VC_EINVAL, "lexicon: no room for phones");
     phones[0] = '\0';
-    pthread_mutex_lock(&espeak_lock);
-    if ((rc = espeak_start()) != VC_OK)
-        goto out_unlock;
-    if (espeak_ng_SetVoiceByName("en-us") != ENS_OK) {
-        rc = vc_fail(VC_EIO, "espeak-ng: no en-us voice (for the pronunciation of \"%s\")", word);
-        goto out_unlock;
+    if ((rc = vc_espeak_acquire()) != VC_OK)
+        return rc;
+    if (vc_espeak_owner() != lexicon_voice) {
+        if (espeak_ng_SetVoiceByName("en-us") != ENS_OK) {
+            rc = vc_fail(VC_EIO, "espeak-ng: no en-us voice (for the pronunciation of \"%s\")",
+                         word);
+            goto out_unlock;
+        }
+        vc_espeak_set_owner(lexicon_voice);
     }
     /* Phonemes as ASCII mnemonics, separated by '_' (bits 8-23). */
     const void *text = word;
@@ -159,7 +146,7 @@ vc_status vc_lexicon_phonemise(const char *word, char *phones, size_t cap)
                  : vc_fail(VC_ENOTFOUND, "lexicon: espeak-ng gives no pronunciation for \"%s\"",
                            word);
 out_unlock:
-    pthread_mutex_unlock(&espeak_lock);
+    vc_espeak_release();
     return rc;
 }
 

@@ -1,39 +1,40 @@
-/* Speech out: espeak-ng synthesises a reply into memory, which then goes to
- * PortAudio (blocking write) or to a WAV file (libsndfile).
+/* Speech out: espeak-ng synthesises a reply chunk by chunk
+ * (VC_SYNTH_CHUNK_MS each) into a sink: a vc_playback, which starts
+ * playing with the first chunk, or memory, from which a WAV file is
+ * written (libsndfile).
  *
- * espeak-ng keeps its engine, voice and parameters in global state, so one
- * mutex guards every call into it, the first synthesiser initialises it, and
- * each reply sets the voice again when another synthesiser spoke in between.
- * The engine then stays up for the life of the process: espeak-ng 1.51
- * hangs in espeak_ng_Terminate() once it has been initialised a second
- * time, so terminating after the last synthesiser would make the next one
- * (the next test, the next conversation) hang. */
+ * espeak-ng keeps its engine, voice and parameters in global state, which
+ * espeak_engine.h shares with the lexicon: one lock around every call, one
+ * initialisation for the life of the process (espeak-ng 1.51 hangs in a
+ * second terminate), and each reply sets its voice again when another
+ * synthesiser, or the lexicon, used the engine in between. A sink runs
+ * with the engine's lock held: it must not speak itself. */
 #include "speech/synthesiser.h"
-
-#include "audio/quiet_stderr.h"
 
 #include <errno.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
 #include <fcntl.h>
-#include <portaudio.h>
 #include <pthread.h>
 #include <sndfile.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "audio/playback.h"
 #include "core/fsutil.h"
+#include "speech/espeak_engine.h"
 #include "core/log.h"
 
 /* A reply longer than this is a bug upstream, not something to read out. */
 #define MAX_TEXT_BYTES 4096
 /* Ceiling of one reply's audio: a minute is far beyond any reply. */
 #define MAX_AUDIO_SECONDS 60
-/* espeak-ng's callback buffer, in milliseconds of audio. */
-#define ESPEAK_BUFFER_MS 200
+/* espeak-ng's rate for its own voices; mbrola voices differ. */
+#define ESPEAK_DEFAULT_RATE 22050
 /* reply-NNN.wav numbers tried before giving up on a crowded directory. */
 #define MAX_WAV_NUMBER 100000
 
@@ -41,67 +42,28 @@ struct vc_synthesiser {
     vc_speak_mode mode;       /* resolved: AUDIO, WAV or NONE (never AUTO) */
     char voice[64];
     int rate, pitch, volume;
+    int audio_rate;           /* of the audio espeak-ng makes with this voice */
     char *wav_dir;
     unsigned wav_next;        /* next reply-NNN.wav number to try */
-    int uses_espeak;          /* may be espeak_configured_for */
-    int pa_initialised;
-    PaStream *stream;
-    /* the reply being synthesised */
+    int uses_espeak;          /* may be the engine's owner (espeak_engine.h) */
+    vc_playback *playback;    /* AUDIO mode */
+    char *output_device;      /* AUDIO mode: to open it again after a failure */
+    int playback_failed;      /* the last reply's device failed */
+    /* WAV mode: the reply being synthesised */
     int16_t *samples;
     size_t nsamples, cap;
-    int overflow;
 };
 
-static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
-static int espeak_ready;              /* initialised, for the process's life */
-static int espeak_rate;               /* its sample rate (22050) */
-static const vc_synthesiser *espeak_configured_for; /* whose voice is set */
 
-static const char *espeak_data_path(void)
-{
-    const char *path = NULL;
-    espeak_Info(&path);
-    return path ? path : "(unknown)";
-}
 
-static vc_status espeak_failure(espeak_ng_STATUS st, const char *what)
-{
-    char msg[256];
-    espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
-    return vc_fail(VC_EAUDIO, "espeak-ng: %s: %s (data path %s; is espeak-ng-data installed?)",
-                   what, msg, espeak_data_path());
-}
 
-/* Initialises the engine on first use. Caller holds espeak_lock. */
-static vc_status espeak_start(void)
-{
-    espeak_ng_ERROR_CONTEXT ctx = NULL;
-    espeak_ng_STATUS st;
-
-    if (espeak_ready)
-        return VC_OK;
-    /* NULL: ESPEAK_DATA_PATH or the packaged espeak-ng-data. The espeak_ng_
-     * API, unlike espeak_Initialize(), reports a failure instead of exit(). */
-    espeak_ng_InitializePath(NULL);
-    st = espeak_ng_Initialize(&ctx);
-    espeak_ng_ClearErrorContext(&ctx);
-    if (st != ENS_OK)
-        return espeak_failure(st, "cannot initialise");
-    st = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, ESPEAK_BUFFER_MS, NULL);
-    if (st != ENS_OK)
-        return espeak_failure(st, "cannot set up synchronous output");
-    espeak_rate = espeak_ng_GetSampleRate();
-    espeak_ready = 1;
-    espeak_configured_for = NULL;
-    return VC_OK;
-}
-
-/* Sets s's voice and parameters on the engine. Caller holds espeak_lock. */
-static vc_status espeak_configure(const vc_synthesiser *s)
+/* Sets s's voice and parameters on the engine, and notes the rate of its
+ * audio. Caller holds the engine (vc_espeak_acquire). */
+static vc_status espeak_configure(vc_synthesiser *s)
 {
     espeak_ng_STATUS st;
 
-    if (espeak_configured_for == s)
+    if (vc_espeak_owner() == s)
         return VC_OK;
     st = espeak_ng_SetVoiceByName(s->voice);
     if (st != ENS_OK) {
@@ -109,157 +71,187 @@ static vc_status espeak_configure(const vc_synthesiser *s)
         espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
         return vc_fail(VC_EAUDIO, "espeak-ng voice \"%s\": %s (voices are in %s/voices; "
                                   "`espeak-ng --voices` lists them)",
-                       s->voice, msg, espeak_data_path());
+                       s->voice, msg, vc_espeak_data_path());
     }
     if (espeak_ng_SetParameter(espeakRATE, s->rate, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakPITCH, s->pitch, 0) != ENS_OK ||
         espeak_ng_SetParameter(espeakVOLUME, s->volume, 0) != ENS_OK)
         return vc_fail(VC_EAUDIO, "espeak-ng: cannot set rate %d, pitch %d, volume %d",
                        s->rate, s->pitch, s->volume);
-    espeak_configured_for = s;
+    s->audio_rate = espeak_ng_GetSampleRate();
+    vc_espeak_set_owner(s);
     return VC_OK;
 }
 
-/* espeak-ng hands over audio in pieces; a NULL wav ends the reply. */
-static int collect_samples(short *wav, int n, espeak_EVENT *events)
-{
-    vc_synthesiser *s = events ? events->user_data : NULL;
+/* ---- streaming ---------------------------------------------------------- */
 
-    if (!s || !wav || n <= 0)
+typedef struct {
+    vc_synth_sink sink;
+    void *ctx;
+    vc_status sink_rc;
+    struct timespec began;
+    vc_synth_stats stats;
+} synth_run;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* espeak-ng hands over each chunk as soon as it is made; a NULL wav ends
+ * the reply. Returning 1 stops the synthesis. */
+static int on_chunk(short *wav, int n, espeak_EVENT *events)
+{
+    synth_run *run = events ? events->user_data : NULL;
+    vc_status rc;
+
+    if (!run || !wav || n <= 0)
         return 0;
-    if ((size_t)n > s->cap - s->nsamples) {
-        s->overflow = 1;
-        return 1; /* stop synthesis */
+    if (run->stats.chunks == 0)
+        run->stats.first_audio_seconds = seconds_since(&run->began);
+    rc = run->sink(run->ctx, wav, (size_t)n);
+    if (rc != VC_OK) {
+        run->sink_rc = rc;
+        return 1;
     }
-    memcpy(s->samples + s->nsamples, wav, (size_t)n * sizeof *wav);
-    s->nsamples += (size_t)n;
+    run->stats.chunks++;
+    run->stats.samples += (size_t)n;
     return 0;
 }
 
-static vc_status synthesise(vc_synthesiser *s, const char *text)
+vc_status vc_synthesiser_stream(vc_synthesiser *s, const char *text, vc_synth_sink sink,
+                                void *ctx, vc_synth_stats *stats)
 {
+    synth_run run = {.sink = sink, .ctx = ctx, .sink_rc = VC_OK};
     espeak_ng_STATUS st;
     vc_status rc;
 
-    s->nsamples = 0;
-    s->overflow = 0;
-    pthread_mutex_lock(&espeak_lock);
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    if (!s || !text || !sink)
+        return vc_fail(VC_EINVAL, "vc_synthesiser_stream: NULL argument");
+    if (strlen(text) > MAX_TEXT_BYTES)
+        return vc_fail(VC_ETOOBIG, "reply of %zu bytes is over the %d-byte limit", strlen(text),
+                       MAX_TEXT_BYTES);
+    clock_gettime(CLOCK_MONOTONIC, &run.began);
+    /* NONE mode left the engine alone until asked for audio. */
+    if ((rc = vc_espeak_acquire()) != VC_OK)
+        goto out_stats;
+    s->uses_espeak = 1;
     rc = espeak_configure(s);
     if (rc != VC_OK)
         goto out_unlock;
-    espeak_SetSynthCallback(collect_samples);
+    espeak_SetSynthCallback(on_chunk);
     st = espeak_ng_Synthesize(text, strlen(text) + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
-                              NULL, s);
-    if (st != ENS_OK && !s->overflow) {
+                              NULL, &run);
+    run.stats.total_seconds = seconds_since(&run.began);
+    if (run.sink_rc != VC_OK) {
+        rc = run.sink_rc; /* its detail is the sink's */
+    } else if (st != ENS_OK) {
         char msg[256];
         espeak_ng_GetStatusCodeMessage(st, msg, sizeof msg);
         rc = vc_fail(VC_EAUDIO, "espeak-ng: cannot synthesise \"%.40s\": %s", text, msg);
-    } else if (s->overflow) {
-        rc = vc_fail(VC_ETOOBIG, "reply \"%.40s...\" is longer than %d s of speech", text,
-                     MAX_AUDIO_SECONDS);
     }
 out_unlock:
-    pthread_mutex_unlock(&espeak_lock);
+    vc_espeak_release();
+out_stats:
+    if (stats)
+        *stats = run.stats;
     return rc;
 }
 
-/* ---- PortAudio ---------------------------------------------------------- */
-
-static vc_status find_output_device(const char *name, PaDeviceIndex *out)
+int vc_synthesiser_rate(const vc_synthesiser *s)
 {
-    PaDeviceIndex n = Pa_GetDeviceCount();
-    char *end;
-    long idx;
-
-    if (!name || !*name || strcmp(name, "default") == 0) {
-        *out = Pa_GetDefaultOutputDevice();
-        if (*out == paNoDevice)
-            return vc_fail(VC_EAUDIO, "no default audio output device (PortAudio found %d "
-                                      "devices); speak to WAV files instead",
-                           n < 0 ? 0 : (int)n);
-        return VC_OK;
-    }
-    idx = strtol(name, &end, 10);
-    for (PaDeviceIndex i = 0; i < n; i++) {
-        const PaDeviceInfo *info = Pa_GetDeviceInfo(i);
-        int by_index = *end == '\0' && idx == i;
-        if (info && info->maxOutputChannels > 0 &&
-            (by_index || (info->name && strcmp(info->name, name) == 0))) {
-            *out = i;
-            return VC_OK;
-        }
-    }
-    return vc_fail(VC_EAUDIO, "audio output device \"%s\" not found among %d PortAudio devices",
-                   name, n < 0 ? 0 : (int)n);
+    return s->audio_rate;
 }
 
-/* Initialises PortAudio and opens a mono 16-bit stream at espeak-ng's rate
- * on the named device; undoes what it did on failure. */
-static vc_status open_audio(vc_synthesiser *s, const char *device_name)
+/* The sinks of vc_synthesiser_speak: into memory for a WAV file, or into
+ * the playback. Both stop a reply past MAX_AUDIO_SECONDS. */
+typedef struct {
+    vc_synthesiser *s;
+    const char *text;
+    size_t total;
+} speak_ctx;
+
+static vc_status too_long(const speak_ctx *sc)
 {
-    PaStreamParameters out = {0};
-    const PaDeviceInfo *info;
-    vc_quiet_stderr quiet;
-    PaError err;
+    return vc_fail(VC_ETOOBIG, "reply \"%.40s...\" is longer than %d s of speech", sc->text,
+                   MAX_AUDIO_SECONDS);
+}
+
+static vc_status into_memory(void *ctx, const int16_t *pcm, size_t n)
+{
+    speak_ctx *sc = ctx;
+    vc_synthesiser *s = sc->s;
+
+    if (n > s->cap - s->nsamples)
+        return too_long(sc);
+    memcpy(s->samples + s->nsamples, pcm, n * sizeof *pcm);
+    s->nsamples += n;
+    return VC_OK;
+}
+
+static vc_status into_playback(void *ctx, const int16_t *pcm, size_t n)
+{
+    speak_ctx *sc = ctx;
+
+    if (n > (size_t)sc->s->audio_rate * MAX_AUDIO_SECONDS - sc->total)
+        return too_long(sc);
+    sc->total += n;
+    return vc_playback_write(sc->s->playback, pcm, n);
+}
+
+/* Opens the audio output: the playback at the voice's rate. A missing or
+ * unusable device is VC_EAUDIO, whatever the playback said. */
+static vc_status open_audio(vc_synthesiser *s)
+{
+    vc_playback_config pc = {.device = s->output_device, .rate = s->audio_rate};
+    char why[512];
+    vc_status rc = vc_playback_new(&pc, &s->playback);
+
+    if (rc == VC_OK || rc == VC_ENOMEM || rc == VC_EAUDIO)
+        return rc;
+    snprintf(why, sizeof why, "%s", vc_error_detail());
+    return vc_fail(VC_EAUDIO, "%s", why);
+}
+
+/* Streams the reply into the playback, then waits until it has played. */
+static vc_status play(vc_synthesiser *s, const char *text)
+{
+    speak_ctx sc = {.s = s, .text = text};
+    int done = 0;
     vc_status rc;
 
-    vc_quiet_stderr_begin(&quiet);
-    err = Pa_Initialize();
-    if (err != paNoError) {
-        rc = vc_fail(VC_EAUDIO, "PortAudio: cannot initialise: %s", Pa_GetErrorText(err));
-        goto out_restore;
+    /* A device that failed (unplugged, stalled) gets one new try a reply. */
+    if (s->playback_failed) {
+        vc_playback_free(s->playback);
+        s->playback = NULL;
+        if ((rc = open_audio(s)) != VC_OK)
+            return rc;
+        s->playback_failed = 0;
     }
-    s->pa_initialised = 1;
-    rc = find_output_device(device_name, &out.device);
-    if (rc != VC_OK)
-        goto out_terminate;
-    info = Pa_GetDeviceInfo(out.device);
-    out.channelCount = 1;
-    out.sampleFormat = paInt16;
-    out.suggestedLatency = info ? info->defaultHighOutputLatency : 0.1;
-    err = Pa_OpenStream(&s->stream, NULL, &out, espeak_rate, paFramesPerBufferUnspecified,
-                        paClipOff, NULL, NULL);
-    if (err != paNoError) {
-        s->stream = NULL;
-        rc = vc_fail(VC_EAUDIO, "PortAudio: cannot open \"%s\" for %d Hz mono output: %s",
-                     info && info->name ? info->name : "?", espeak_rate, Pa_GetErrorText(err));
-        goto out_terminate;
+    rc = vc_synthesiser_stream(s, text, into_playback, &sc, NULL);
+    if (rc != VC_OK) {
+        /* whatever is queued of a reply that failed is not worth hearing */
+        if (vc_playback_stop(s->playback) != VC_OK)
+            vc_log_warn("%s", vc_error_detail());
+    } else {
+        /* The drain fails instead of waiting on a device that died. */
+        rc = vc_playback_drain(s->playback, -1, &done);
     }
-    vc_quiet_stderr_end(&quiet);
-    return VC_OK;
-
-out_terminate:
-    Pa_Terminate();
-    s->pa_initialised = 0;
-out_restore:
-    vc_quiet_stderr_end(&quiet);
+    if (rc == VC_EAUDIO)
+        s->playback_failed = 1;
     return rc;
-}
-
-static vc_status play(vc_synthesiser *s)
-{
-    PaError err = Pa_StartStream(s->stream);
-
-    if (err != paNoError)
-        return vc_fail(VC_EAUDIO, "PortAudio: cannot start playback: %s", Pa_GetErrorText(err));
-    /* An underflow only means a click; the rest still plays. */
-    err = Pa_WriteStream(s->stream, s->samples, (unsigned long)s->nsamples);
-    if (err != paNoError && err != paOutputUnderflowed) {
-        Pa_AbortStream(s->stream);
-        return vc_fail(VC_EAUDIO, "PortAudio: playback failed: %s", Pa_GetErrorText(err));
-    }
-    /* Pa_StopStream returns once the queued audio has played. */
-    err = Pa_StopStream(s->stream);
-    if (err != paNoError)
-        return vc_fail(VC_EAUDIO, "PortAudio: cannot stop playback: %s", Pa_GetErrorText(err));
-    return VC_OK;
 }
 
 /* ---- WAV files ---------------------------------------------------------- */
 
 static vc_status write_wav(vc_synthesiser *s, char **path_out)
 {
-    SF_INFO info = {.samplerate = espeak_rate, .channels = 1,
+    SF_INFO info = {.samplerate = s->audio_rate, .channels = 1,
                     .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     size_t plen = strlen(s->wav_dir) + 32;
     char *path = malloc(plen);
@@ -345,6 +337,7 @@ vc_status vc_synthesiser_new(const vc_synthesiser_config *cfg, vc_synthesiser **
     s->pitch = cfg->pitch;
     s->volume = cfg->volume;
     s->wav_next = 1;
+    s->audio_rate = ESPEAK_DEFAULT_RATE;
     if (s->mode == VC_SPEAK_NONE) {
         *out = s;
         return VC_OK;
@@ -357,25 +350,18 @@ vc_status vc_synthesiser_new(const vc_synthesiser_config *cfg, vc_synthesiser **
         }
     }
 
-    pthread_mutex_lock(&espeak_lock);
-    rc = espeak_start();
+    rc = vc_espeak_acquire();
     if (rc == VC_OK) {
         s->uses_espeak = 1;
         /* a bad voice name fails here, not at the first reply */
         rc = espeak_configure(s);
+        vc_espeak_release();
     }
-    pthread_mutex_unlock(&espeak_lock);
     if (rc != VC_OK)
         goto out_free;
-    s->cap = (size_t)espeak_rate * MAX_AUDIO_SECONDS;
-    s->samples = malloc(s->cap * sizeof *s->samples);
-    if (!s->samples) {
-        rc = vc_fail(VC_ENOMEM, "out of memory for %d s of audio", MAX_AUDIO_SECONDS);
-        goto out_free;
-    }
-
     if (s->mode == VC_SPEAK_AUDIO || s->mode == VC_SPEAK_AUTO) {
-        rc = open_audio(s, cfg->output_device);
+        s->output_device = strdup(cfg->output_device ? cfg->output_device : "default");
+        rc = s->output_device ? open_audio(s) : vc_fail(VC_ENOMEM, "out of memory");
         if (rc == VC_OK) {
             s->mode = VC_SPEAK_AUDIO;
         } else if (s->mode == VC_SPEAK_AUTO && s->wav_dir) {
@@ -394,6 +380,14 @@ vc_status vc_synthesiser_new(const vc_synthesiser_config *cfg, vc_synthesiser **
         if (rc != VC_OK)
             goto out_free;
     }
+    if (s->mode == VC_SPEAK_WAV) {
+        s->cap = (size_t)s->audio_rate * MAX_AUDIO_SECONDS;
+        s->samples = malloc(s->cap * sizeof *s->samples);
+        if (!s->samples) {
+            rc = vc_fail(VC_ENOMEM, "out of memory for %d s of audio", MAX_AUDIO_SECONDS);
+            goto out_free;
+        }
+    }
     *out = s;
     return VC_OK;
 
@@ -406,19 +400,14 @@ void vc_synthesiser_free(vc_synthesiser *s)
 {
     if (!s)
         return;
-    if (s->stream)
-        Pa_CloseStream(s->stream);
-    if (s->pa_initialised)
-        Pa_Terminate();
+    vc_playback_free(s->playback);
     if (s->uses_espeak) {
         /* another synthesiser may get this address */
-        pthread_mutex_lock(&espeak_lock);
-        if (espeak_configured_for == s)
-            espeak_configured_for = NULL;
-        pthread_mutex_unlock(&espeak_lock);
+        vc_espeak_forget(s);
     }
     free(s->samples);
     free(s->wav_dir);
+    free(s->output_device);
     free(s);
 }
 
@@ -435,10 +424,11 @@ vc_status vc_synthesiser_speak(vc_synthesiser *s, const char *text, char **wav_p
                        MAX_TEXT_BYTES);
     if (s->mode == VC_SPEAK_NONE)
         return VC_OK;
-    rc = synthesise(s, text);
+    if (s->mode == VC_SPEAK_AUDIO)
+        return play(s, text);
+    s->nsamples = 0;
+    rc = vc_synthesiser_stream(s, text, into_memory, &(speak_ctx){.s = s, .text = text}, NULL);
     if (rc != VC_OK)
         return rc;
-    if (s->mode == VC_SPEAK_AUDIO)
-        return play(s);
     return write_wav(s, wav_path);
 }

@@ -1,9 +1,11 @@
 /* The synthesiser: replies written as WAV files are real speech, one file per
- * reply; NONE writes nothing; AUDIO without a sound card fails clearly. */
+ * reply; NONE writes nothing; AUDIO without a sound card fails clearly; a
+ * streamed reply arrives chunk by chunk, the first long before the last. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +200,160 @@ static void an_overlong_reply_is_refused(void **state)
     vc_synthesiser_free(s);
 }
 
+/* ---- streaming ------------------------------------------------------------ */
+
+static const char LONG_REPLY[] =
+    "Your order of two large oat milk lattes and a blueberry muffin is placed. "
+    "It will be ready in about five minutes at the counter on your left. "
+    "Thank you for shopping with us today, and have a lovely afternoon.";
+
+/* A sink keeping everything in memory; fails with VC_EIO after stop_after
+ * chunks when that is not 0. */
+typedef struct {
+    int16_t *pcm;
+    size_t n, cap, largest;
+    unsigned chunks, stop_after;
+} collected;
+
+static vc_status collect(void *ctx, const int16_t *pcm, size_t n)
+{
+    collected *c = ctx;
+
+    if (c->stop_after && c->chunks == c->stop_after)
+        return vc_fail(VC_EIO, "test sink: full after %u chunks", c->chunks);
+    if (c->n + n > c->cap) {
+        size_t cap = (c->n + n) * 2;
+        int16_t *grown = realloc(c->pcm, cap * sizeof *grown);
+        if (!grown)
+            return vc_fail(VC_ENOMEM, "test sink: out of memory");
+        c->pcm = grown;
+        c->cap = cap;
+    }
+    memcpy(c->pcm + c->n, pcm, n * sizeof *pcm);
+    c->n += n;
+    c->largest = n > c->largest ? n : c->largest;
+    c->chunks++;
+    return VC_OK;
+}
+
+static double energy(const int16_t *pcm, size_t n)
+{
+    double e = 0;
+
+    for (size_t i = 0; i < n; i++)
+        e += (double)pcm[i] * pcm[i];
+    return e;
+}
+
+static void a_long_reply_streams_in_many_chunks_before_synthesis_ends(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
+    vc_synthesiser *s = new_or_fail(&c);
+    collected got = {0};
+    vc_synth_stats st;
+
+    if (vc_synthesiser_stream(s, LONG_REPLY, collect, &got, &st) != VC_OK)
+        fail_msg("stream: %s", vc_error_detail());
+    print_message("%u chunks (largest %zu samples), %zu samples; first audio after %.2f ms, "
+                  "done after %.2f ms\n",
+                  st.chunks, got.largest, st.samples, st.first_audio_seconds * 1000,
+                  st.total_seconds * 1000);
+    assert_int_equal(vc_synthesiser_rate(s), 22050);
+    assert_true(got.n > 22050 * 5); /* several seconds of speech */
+    assert_int_equal(st.samples, got.n);
+    assert_int_equal(st.chunks, got.chunks);
+    assert_true(st.chunks > 20);
+    /* chunks of about 50 ms at most (espeak-ng's floor), not whole clauses */
+    assert_true(got.largest <= 22050 / 10);
+    assert_true(st.first_audio_seconds > 0);
+    assert_true(st.first_audio_seconds < st.total_seconds);
+    assert_int_equal(vc_test_count_entries(f->path), 0); /* streaming writes no file */
+    free(got.pcm);
+    vc_synthesiser_free(s);
+}
+
+static void streamed_audio_is_what_a_wav_reply_holds(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_WAV, f->path);
+    vc_synthesiser *s = new_or_fail(&c);
+    collected got = {0};
+    SF_INFO info = {0};
+    char *path = NULL;
+    int16_t *wav;
+    SNDFILE *sf;
+    double ratio;
+
+    assert_int_equal(vc_synthesiser_stream(s, LONG_REPLY, collect, &got, NULL), VC_OK);
+    assert_int_equal(vc_synthesiser_speak(s, LONG_REPLY, &path), VC_OK);
+    assert_non_null(path);
+    sf = sf_open(path, SFM_READ, &info);
+    assert_non_null(sf);
+    wav = malloc((size_t)info.frames * sizeof *wav);
+    assert_non_null(wav);
+    assert_int_equal(sf_read_short(sf, wav, info.frames), info.frames);
+    sf_close(sf);
+    /* espeak-ng's output varies by a few hundred samples from one reply to
+     * the next in a process (its state carries over), so not sample for
+     * sample: the same length within a chunk, and the same loudness. */
+    print_message("streamed %zu samples, WAV %lld\n", got.n, (long long)info.frames);
+    assert_true(got.n <= (size_t)info.frames + got.largest);
+    assert_true((size_t)info.frames <= got.n + got.largest);
+    ratio = energy(got.pcm, got.n) / energy(wav, (size_t)info.frames);
+    assert_true(ratio > 0.95 && ratio < 1.05);
+    free(wav);
+    free(path);
+    free(got.pcm);
+    vc_synthesiser_free(s);
+}
+
+static void a_failing_sink_stops_synthesis_and_its_error_comes_back(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->path);
+    vc_synthesiser *s = new_or_fail(&c);
+    collected full = {0}, cut = {.stop_after = 3};
+    vc_synth_stats st;
+
+    assert_int_equal(vc_synthesiser_stream(s, LONG_REPLY, collect, &full, NULL), VC_OK);
+    assert_int_equal(vc_synthesiser_stream(s, LONG_REPLY, collect, &cut, &st), VC_EIO);
+    assert_string_equal(vc_error_detail(), "test sink: full after 3 chunks");
+    assert_int_equal(cut.chunks, 3);
+    assert_int_equal(st.chunks, 3);
+    assert_int_equal(st.samples, cut.n);
+    assert_true(cut.n < full.n / 4);
+    /* the engine is ready for the next reply */
+    free(full.pcm);
+    memset(&full, 0, sizeof full);
+    assert_int_equal(vc_synthesiser_stream(s, "Hello again.", collect, &full, NULL), VC_OK);
+    assert_true(full.n > 22050 / 4);
+    free(full.pcm);
+    free(cut.pcm);
+    vc_synthesiser_free(s);
+}
+
+static void stream_refuses_bad_arguments(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->path);
+    vc_synthesiser *s = new_or_fail(&c);
+    collected got = {0};
+    vc_synth_stats st = {.chunks = 7};
+    char *text = malloc(5000);
+
+    assert_non_null(text);
+    memset(text, 'a', 4999);
+    text[4999] = '\0';
+    assert_int_equal(vc_synthesiser_stream(s, text, collect, &got, &st), VC_ETOOBIG);
+    assert_int_equal(st.chunks, 0);
+    assert_int_equal(vc_synthesiser_stream(s, NULL, collect, &got, NULL), VC_EINVAL);
+    assert_int_equal(vc_synthesiser_stream(s, "Hi.", NULL, &got, NULL), VC_EINVAL);
+    assert_int_equal(got.n, 0);
+    free(text);
+    vc_synthesiser_free(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, vc_test_dir_setup, vc_test_dir_teardown)
@@ -211,6 +367,10 @@ int main(void)
         T(an_unknown_voice_is_named_in_the_error),
         T(out_of_range_parameters_are_refused),
         T(an_overlong_reply_is_refused),
+        T(a_long_reply_streams_in_many_chunks_before_synthesis_ends),
+        T(streamed_audio_is_what_a_wav_reply_holds),
+        T(a_failing_sink_stops_synthesis_and_its_error_comes_back),
+        T(stream_refuses_bad_arguments),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
