@@ -899,13 +899,14 @@ typedef struct {
     int show_understanding;
 } conversation;
 
-static void say(conversation *c, const char *reply)
+/* Prints reply and speaks its spoken form (speech; NULL: reply). */
+static void say(conversation *c, const char *reply, const char *speech)
 {
     char *wav = NULL;
 
     printf("voxcart> %s\n", reply);
     if (c->voice) {
-        if (vc_synthesiser_speak(c->voice, reply, &wav) != VC_OK)
+        if (vc_synthesiser_speak(c->voice, speech ? speech : reply, &wav) != VC_OK)
             fprintf(stderr, "voxcart: speaking failed: %s\n", vc_error_detail());
         else if (wav)
             printf("          (spoken to %s)\n", wav);
@@ -930,7 +931,7 @@ static int turn(conversation *c, const char *text, int *finished)
         vc_understanding_clear(&u);
         return fail("dialog");
     }
-    say(c, t.reply);
+    say(c, t.reply, t.speech);
     if (t.order_placed)
         printf("          (order %s placed)\n", t.order_number ? t.order_number : "?");
     if (t.handover)
@@ -1013,7 +1014,7 @@ static int cmd_chat(const options *o)
         ret = fail("dialog");
         goto out;
     }
-    say(&c, greeting);
+    say(&c, greeting, NULL);
     for (;;) {
         size_t n;
         if (interactive) {
@@ -1119,7 +1120,7 @@ static int cmd_demo(const options *o)
         ret = fail("dialog");
         goto out;
     }
-    say(&c, greeting);
+    say(&c, greeting, NULL);
     for (size_t i = 0; i < n_script; i++) {
         printf("\ncustomer> %s\n", script[i]);
         if (turn(&c, script[i], NULL) != 0)

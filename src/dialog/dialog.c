@@ -1,8 +1,11 @@
 /* The conversation state machine and the purchase policy (docs/dialog.md).
  *
  * Every reply is rendered from the pack's reply templates; the only words
- * the code adds are the en-US readings of values (prices, plurals, the
- * article of a drink), which docs/dialog.md lists. Orders are placed in
+ * the code adds are the readings of values in the dialog's locale (prices,
+ * plurals, the article of a drink: readings.h), which docs/dialog.md lists.
+ * Each reply is rendered twice, for display and for speech: the templates
+ * are the same, the values are read in their display or spoken form. Orders
+ * are placed in
  * exactly one place, place_pending(), which only two paths reach: a "yes"
  * in the confirm step, and the right PIN in the pin step (itself entered
  * only from a "yes"). */
@@ -18,6 +21,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "dialog/dialog_keys.h"
+#include "dialog/readings.h"
 
 /* Ceilings on what the dialog holds. */
 #define REPLY_MAX 4096                /* one rendered reply */
@@ -96,12 +100,15 @@ typedef struct {
     int pin_attempts;
     int misunderstood;     /* not understood in a row */
     char *last_reply;
+    char *last_speech;     /* its spoken form; NULL: the same */
     transcript_entry transcript[TRANSCRIPT_MAX_ENTRIES];
     size_t n_transcript;
 } conversation;
 
 struct vc_dialog {
-    vc_dialog_config cfg;
+    vc_dialog_config cfg;   /* cfg.locale points to locale */
+    char locale[32];        /* the pack's reply locale in use */
+    vc_reading reading;     /* how values are read in it */
     const vc_pack *pack;
     vc_store *store;
     conversation c;
@@ -155,60 +162,68 @@ static long long to_cents(double amount)
     return llround(amount * 100.0);
 }
 
-/* en-US: "$3.49", "$129", "$0.99"; another currency: "3.49 EUR". */
-static void format_money(char *out, size_t cap, long long cents, const char *currency)
-{
-    int dollar = !currency || !*currency || strcmp(currency, "USD") == 0;
-    long long whole = cents / 100, frac = cents % 100;
+/* A value in its two forms (readings.h): display and spoken. */
+typedef struct {
+    char text[1024];
+    char spoken[1280];
+} reading;
 
-    if (dollar && frac == 0)
-        snprintf(out, cap, "$%lld", whole);
-    else if (dollar)
-        snprintf(out, cap, "$%lld.%02lld", whole, frac);
-    else if (frac == 0)
-        snprintf(out, cap, "%lld %s", whole, currency);
-    else
-        snprintf(out, cap, "%lld.%02lld %s", whole, frac, currency);
+/* A price or total: "$3.49", "kr 49,90" / "førtini kroner og nitti øre". */
+static void read_money(const vc_dialog *d, reading *r, long long cents, const char *currency)
+{
+    vc_money_display(d->reading, cents, currency, 0, r->text, sizeof r->text);
+    vc_money_spoken(d->reading, cents, currency, r->spoken, sizeof r->spoken);
 }
 
 /* A menu price always shows its cents, as a cafe board does: "$9.00",
- * "$4.50"; another currency: "9.00 EUR". */
-static void format_menu_price(char *out, size_t cap, long long cents, const char *currency)
+ * "$4.50", "kr 45,00"; another currency: "9.00 EUR". */
+static void read_menu_price(const vc_dialog *d, reading *r, long long cents,
+                            const char *currency)
 {
-    int dollar = !currency || !*currency || strcmp(currency, "USD") == 0;
-
-    if (dollar)
-        snprintf(out, cap, "$%lld.%02lld", cents / 100, cents % 100);
-    else
-        snprintf(out, cap, "%lld.%02lld %s", cents / 100, cents % 100, currency);
+    vc_money_display(d->reading, cents, currency, 1, r->text, sizeof r->text);
+    vc_money_spoken(d->reading, cents, currency, r->spoken, sizeof r->spoken);
 }
 
-/* A count as a word, "two" .. "twenty"; digits above ("24"). */
-static void format_count(char *out, size_t cap, int n)
+/* A count of drinks as a word, "two" .. "twenty"; digits above ("24"). */
+static void read_count(const vc_dialog *d, reading *r, int n)
 {
-    static const char *const words[] = {
-        "zero",    "one",     "two",       "three",    "four",     "five",    "six",
-        "seven",   "eight",   "nine",      "ten",      "eleven",   "twelve",  "thirteen",
-        "fourteen", "fifteen", "sixteen",  "seventeen", "eighteen", "nineteen", "twenty",
-    };
-
-    if (n >= 0 && (size_t)n < sizeof words / sizeof words[0])
-        snprintf(out, cap, "%s", words[n]);
+    vc_count_display(d->reading, n, r->text, sizeof r->text);
+    if (d->reading == VC_READ_NB)
+        vc_number_words(d->reading, n, r->spoken, sizeof r->spoken);
     else
-        snprintf(out, cap, "%d", n);
+        snprintf(r->spoken, sizeof r->spoken, "%s", r->text);
 }
 
-/* Order numbers are read digit by digit: "802" -> "8 0 2". */
-static void format_spelled(char *out, size_t cap, const char *number)
+/* A number the customer reads as digits ("3", nb spoken "tre"). */
+static void read_number(const vc_dialog *d, reading *r, long long n)
 {
-    size_t o = 0;
+    snprintf(r->text, sizeof r->text, "%lld", n);
+    vc_count_spoken(d->reading, n, r->spoken, sizeof r->spoken);
+}
 
-    for (const char *p = number; *p && o + 3 <= cap; p++) {
-        if (o > 0)
-            out[o++] = ' ';
-        out[o++] = *p;
+/* Order numbers are read digit by digit: "802" -> "8 0 2" (nb spoken
+ * "åtte null to"). */
+static void read_spelled(const vc_dialog *d, reading *r, const char *number)
+{
+    vc_digits_display(number, r->text, sizeof r->text);
+    vc_digits_spoken(d->reading, number, r->spoken, sizeof r->spoken);
+}
+
+/* The first letter of s in upper or lower case: ASCII, and the Latin-1
+ * letters in UTF-8 (C3 80..9E capitals, C3 A0..BE small, bar × and ÷), so
+ * that a reply starting "øre" starts "Øre". */
+static void set_first_case(char *s, int upper)
+{
+    unsigned char *u = (unsigned char *)s;
+
+    if (u[0] == 0xC3) {
+        if (upper && u[1] >= 0xA0 && u[1] <= 0xBE && u[1] != 0xB7)
+            u[1] = (unsigned char)(u[1] - 0x20);
+        else if (!upper && u[1] >= 0x80 && u[1] <= 0x9E && u[1] != 0x97)
+            u[1] = (unsigned char)(u[1] + 0x20);
+        return;
     }
-    out[o < cap ? o : cap - 1] = '\0';
+    u[0] = (unsigned char)(upper ? toupper(u[0]) : tolower(u[0]));
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -224,10 +239,28 @@ static int starts_with_vowel_sound(const char *s)
 
 /* ---- replies ------------------------------------------------------------- */
 
+/* A placeholder's value; spoken NULL: the value is spoken as displayed. */
 typedef struct {
     const char *name;
     const char *value;
+    const char *spoken;
 } reply_var;
+
+/* {"price", r} for a reading r */
+#define READ_VAR(name, r) {(name), (r).text, (r).spoken}
+
+/* A reply in its two forms. */
+typedef struct {
+    char *text;
+    char *spoken;
+} rendered;
+
+static void rendered_free(rendered *r)
+{
+    free(r->text);
+    free(r->spoken);
+    r->text = r->spoken = NULL;
+}
 
 typedef struct {
     char *p;
@@ -282,22 +315,24 @@ static void tidy_reply(char *s)
         s[o++] = (char)ch;
     }
     s[o] = '\0';
-    if (islower((unsigned char)s[0]))
-        s[0] = (char)toupper((unsigned char)s[0]);
+    set_first_case(s, 1);
 }
 
-static vc_status render(const vc_dialog *d, vc_dialog_reply_key key, const reply_var *vars,
-                        size_t n_vars, char **out)
+/* Renders key in one form (spoken: the spoken values) into *out. Templates
+ * come from the dialog's locale only: a key its file lacks is an error, not
+ * a sentence of another language. */
+static vc_status render_form(const vc_dialog *d, vc_dialog_reply_key key, const reply_var *vars,
+                             size_t n_vars, int spoken, char **out)
 {
     const char *name = reply_key_names[key];
-    const char *tpl = vc_pack_reply(d->pack, d->cfg.locale, name);
+    const char *tpl = vc_pack_reply_in(d->pack, d->locale, name);
     text_buf b = {.max = REPLY_MAX, .st = VC_OK};
     const char *p;
 
     *out = NULL;
     if (!tpl)
-        return vc_fail(VC_ENOTFOUND, "pack %s, locale %s: no reply template \"%s\"",
-                       vc_pack_name(d->pack), d->cfg.locale, name);
+        return vc_fail(VC_ENOTFOUND, "pack %s, locale %s: no reply template \"%s\" "
+                       "(replies/%s.ini)", vc_pack_name(d->pack), d->locale, name, d->locale);
     for (p = tpl; *p;) {
         const char *close = p[0] == '{' ? strchr(p + 1, '}') : NULL;
         size_t n;
@@ -312,7 +347,9 @@ static vc_status render(const vc_dialog *d, vc_dialog_reply_key key, const reply
             const char *value = NULL;
             for (size_t i = 0; i < n_vars; i++)
                 if (strlen(vars[i].name) == n && strncmp(vars[i].name, p + 1, n) == 0) {
-                    value = vars[i].value ? vars[i].value : "";
+                    value = spoken && vars[i].spoken ? vars[i].spoken : vars[i].value;
+                    if (!value)
+                        value = "";
                     break;
                 }
             if (!value) {
@@ -337,41 +374,71 @@ static vc_status render(const vc_dialog *d, vc_dialog_reply_key key, const reply
     return VC_OK;
 }
 
-/* Appends the rendered reply key to what this turn says. */
-static vc_status say(const vc_dialog *d, vc_turn *t, vc_dialog_reply_key key,
-                     const reply_var *vars, size_t n_vars)
+/* Renders key for display and for speech. */
+static vc_status render(const vc_dialog *d, vc_dialog_reply_key key, const reply_var *vars,
+                        size_t n_vars, rendered *out)
 {
-    char *piece, *joined;
-    size_t a, b;
-    vc_status st = render(d, key, vars, n_vars, &piece);
+    vc_status st;
 
+    out->text = out->spoken = NULL;
+    st = render_form(d, key, vars, n_vars, 0, &out->text);
+    if (st == VC_OK)
+        st = render_form(d, key, vars, n_vars, 1, &out->spoken);
     if (st != VC_OK)
-        return st;
-    if (!t->reply) {
-        t->reply = piece;
+        rendered_free(out);
+    return st;
+}
+
+/* Appends piece (taken) to *said, a space between. */
+static vc_status append_piece(char **said, char *piece)
+{
+    char *joined;
+    size_t a, b;
+
+    if (!*said) {
+        *said = piece;
         return VC_OK;
     }
-    a = strlen(t->reply);
+    a = strlen(*said);
     b = strlen(piece);
     joined = malloc(a + b + 2);
     if (!joined) {
         free(piece);
         return vc_fail(VC_ENOMEM, "dialog: joining replies");
     }
-    memcpy(joined, t->reply, a);
+    memcpy(joined, *said, a);
     joined[a] = ' ';
     memcpy(joined + a + 1, piece, b + 1);
     free(piece);
-    free(t->reply);
-    t->reply = joined;
+    free(*said);
+    *said = joined;
     return VC_OK;
+}
+
+/* Appends the rendered reply key to what this turn says and speaks. */
+static vc_status say(const vc_dialog *d, vc_turn *t, vc_dialog_reply_key key,
+                     const reply_var *vars, size_t n_vars)
+{
+    rendered piece;
+    vc_status st = render(d, key, vars, n_vars, &piece);
+
+    if (st != VC_OK)
+        return st;
+    st = append_piece(&t->reply, piece.text);
+    piece.text = NULL;
+    if (st == VC_OK) {
+        st = append_piece(&t->speech, piece.spoken);
+        piece.spoken = NULL;
+    }
+    rendered_free(&piece);
+    return st;
 }
 
 /* SAY(d, t, key, {"name", value}, ...). The leading empty entry keeps the
  * compound literal valid C11 (a bare "{}" in a template renders as nothing). */
 #define SAY(d, t, key, ...)                                                          \
-    say((d), (t), (key), (const reply_var[]){{"", ""}, __VA_ARGS__},                 \
-        sizeof((const reply_var[]){{"", ""}, __VA_ARGS__}) / sizeof(reply_var))
+    say((d), (t), (key), (const reply_var[]){{"", "", NULL}, __VA_ARGS__},           \
+        sizeof((const reply_var[]){{"", "", NULL}, __VA_ARGS__}) / sizeof(reply_var))
 #define SAY0(d, t, key) say((d), (t), (key), NULL, 0)
 
 /* "a, b and c" with the pack's word for "and". */
@@ -380,12 +447,12 @@ static vc_status join_and(const vc_dialog *d, const char *const *items, size_t n
 {
     char *and_word;
     size_t o = 0;
-    vc_status st = render(d, R_WORD_AND, NULL, 0, &and_word);
+    vc_status st = render_form(d, R_WORD_AND, NULL, 0, 0, &and_word);
 
     if (st != VC_OK)
         return st;
     /* The rendered word starts with a capital; it joins mid-sentence. */
-    and_word[0] = (char)tolower((unsigned char)and_word[0]);
+    set_first_case(and_word, 0);
     out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         const char *sep = i == 0 ? "" : i + 1 == n ? " " : ", ";
@@ -433,35 +500,37 @@ static void product_view_clear(product_view *v)
     memset(v, 0, sizeof *v);
 }
 
-/* "2 packs", "1 pair", or "3" when the product has no unit. */
-static void format_quantity(char *out, size_t cap, int quantity, const char *unit)
+/* "2 packs", "1 pair", or "3" when the product has no unit (nb "2
+ * pakker" / "to pakker"). */
+static void read_quantity(const vc_dialog *d, reading *r, int quantity, const char *unit)
 {
-    char plural[160];
-
-    if (!unit) {
-        snprintf(out, cap, "%d", quantity);
-        return;
-    }
-    if (quantity == 1)
-        snprintf(plural, sizeof plural, "%s", unit);
-    else
-        vc_plural_en(plural, sizeof plural, unit);
-    snprintf(out, cap, "%d %s", quantity, plural);
+    vc_quantity_display(d->reading, quantity, unit, r->text, sizeof r->text);
+    vc_quantity_spoken(d->reading, quantity, unit, r->spoken, sizeof r->spoken);
 }
 
-/* "2 packs of coffee filters", "1 pair of gloves", "1 rain jacket". */
-static void format_items(char *out, size_t cap, int quantity, const char *unit, const char *name)
+/* "2 packs of coffee filters", "1 pair of gloves", "1 rain jacket"; nb "2
+ * pakker kaffefilter", "1 regnjakke". */
+static void read_items(const vc_dialog *d, reading *r, int quantity, const char *unit,
+                       const char *name)
 {
-    char q[192];
+    char q_text[192], q_spoken[320];
+    const char *of = unit && d->reading != VC_READ_NB ? " of " : " ";
 
-    format_quantity(q, sizeof q, quantity, unit);
-    snprintf(out, cap, unit ? "%s of %s" : "%s %s", q, name);
+    vc_quantity_display(d->reading, quantity, unit, q_text, sizeof q_text);
+    vc_quantity_spoken(d->reading, quantity, unit, q_spoken, sizeof q_spoken);
+    snprintf(r->text, sizeof r->text, "%s%s%s", q_text, of, name);
+    snprintf(r->spoken, sizeof r->spoken, "%s%s%s", q_spoken, of, name);
 }
 
-/* "a pack", "an ounce", or "each" when the product has no unit. */
-static void format_per_unit(char *out, size_t cap, const char *unit)
+/* "a pack", "an ounce", or "each" when the product has no unit; nb "per
+ * pakke", "stykket". */
+static void format_per_unit(const vc_dialog *d, char *out, size_t cap, const char *unit)
 {
-    if (!unit)
+    if (d->reading == VC_READ_NB && unit)
+        snprintf(out, cap, "per %s", unit);
+    else if (d->reading == VC_READ_NB)
+        snprintf(out, cap, "stykket");
+    else if (!unit)
         snprintf(out, cap, "each");
     else
         snprintf(out, cap, "%s %s", starts_with_vowel_sound(unit) ? "an" : "a", unit);
@@ -471,35 +540,40 @@ static void format_per_unit(char *out, size_t cap, const char *unit)
 typedef struct {
     char product[VC_CATALOG_MAX_FIELD + 1];
     char name[VC_CATALOG_MAX_FIELD + 1];
-    char items[1024];
-    char quantity[192];
-    char price[48];
-    char total[48];
+    reading items;
+    reading quantity;
+    reading price;
+    reading total;
     char per_unit[80];
     char unit[80];
     const char *is;
 } product_words;
 
-static void product_words_fill(product_words *w, const product_view *v, int quantity)
+static void product_words_fill(const vc_dialog *d, product_words *w, const product_view *v,
+                               int quantity)
 {
     long long cents = to_cents(v->p.price);
 
     snprintf(w->product, sizeof w->product, "%s", v->spoken);
     snprintf(w->name, sizeof w->name, "%s", v->p.name ? v->p.name : v->spoken);
-    format_items(w->items, sizeof w->items, quantity, v->unit, v->spoken);
-    format_quantity(w->quantity, sizeof w->quantity, quantity, v->unit);
-    format_money(w->price, sizeof w->price, cents, v->p.currency);
-    format_money(w->total, sizeof w->total, cents * quantity, v->p.currency);
-    format_per_unit(w->per_unit, sizeof w->per_unit, v->unit);
-    snprintf(w->unit, sizeof w->unit, "%s", v->unit ? v->unit : "");
-    /* "Coffee filters are", "The rain jacket is". */
-    w->is = ends_with(v->spoken, "s") && !ends_with(v->spoken, "ss") ? "are" : "is";
+    read_items(d, &w->items, quantity, v->unit, v->spoken);
+    read_quantity(d, &w->quantity, quantity, v->unit);
+    read_money(d, &w->price, cents, v->p.currency);
+    read_money(d, &w->total, cents * quantity, v->p.currency);
+    format_per_unit(d, w->per_unit, sizeof w->per_unit, vc_unit_word(d->reading, v->unit));
+    snprintf(w->unit, sizeof w->unit, "%s", v->unit ? vc_unit_word(d->reading, v->unit) : "");
+    /* "Coffee filters are", "The rain jacket is"; nb: "er" */
+    if (d->reading == VC_READ_NB)
+        w->is = "er";
+    else
+        w->is = ends_with(v->spoken, "s") && !ends_with(v->spoken, "ss") ? "are" : "is";
 }
 
-#define PRODUCT_VARS(w)                                                               \
-    {"product", (w).product}, {"name", (w).name}, {"items", (w).items},               \
-        {"quantity", (w).quantity}, {"price", (w).price}, {"total", (w).total}, {"per_unit", (w).per_unit},       \
-        {"unit", (w).unit}, {"is", (w).is}
+#define PRODUCT_VARS(w)                                                                      \
+    {"product", (w).product, NULL}, {"name", (w).name, NULL}, READ_VAR("items", (w).items),  \
+        READ_VAR("quantity", (w).quantity), READ_VAR("price", (w).price),                    \
+        READ_VAR("total", (w).total), {"per_unit", (w).per_unit, NULL},                      \
+        {"unit", (w).unit, NULL}, {"is", (w).is, NULL}
 
 /* ---- conversation state -------------------------------------------------- */
 
@@ -542,6 +616,7 @@ static void conversation_clear(conversation *c)
 {
     clear_pending(c);
     free_ptr(&c->last_reply);
+    free_ptr(&c->last_speech);
     for (size_t i = 0; i < c->n_transcript; i++)
         free_ptr(&c->transcript[i].text);
     c->n_transcript = 0;
@@ -585,10 +660,63 @@ static int is_pin(const char *pin)
     return 1;
 }
 
+/* The length of a locale's language part: 2 for "nb-NO", "nb_NO", "nb". */
+static size_t language_length(const char *locale)
+{
+    return strcspn(locale, "-_");
+}
+
+/* The pack locale the dialog answers in, for the one asked (see
+ * vc_dialog_new), into out. */
+static vc_status choose_locale(const vc_pack *pack, const char *asked, char *out, size_t cap)
+{
+    const char *chosen = NULL, *fallback = vc_pack_default_locale(pack), *key;
+    size_t missing = 0;
+    char first[256] = "";
+
+    if (vc_pack_has_locale(pack, asked)) {
+        chosen = asked;
+    } else {
+        /* the same language: "nb-NO" -> "nb", "en" -> "en-US" */
+        size_t n = language_length(asked);
+        const char *l, *lang = asked;
+        if (n == 2 && strncmp(asked, "no", 2) == 0)
+            lang = "nb"; /* Norwegian, written: Bokmål */
+        for (size_t i = 0; !chosen && (l = vc_pack_locale(pack, i)) != NULL; i++)
+            if (language_length(l) == n && strncmp(l, lang, n) == 0)
+                chosen = l;
+    }
+    if (!chosen) {
+        chosen = fallback;
+        vc_log_info("dialog: pack %s has no replies for %s; answering in %s",
+                    vc_pack_name(pack), asked, chosen);
+    }
+    if (strlen(chosen) >= cap)
+        return vc_fail(VC_EINVAL, "vc_dialog_new: locale '%.40s' is too long", chosen);
+    snprintf(out, cap, "%s", chosen);
+    /* No sentence falls back to another language: a locale file must have
+     * every key of the pack's default one. */
+    if (strcmp(chosen, fallback) == 0)
+        return VC_OK;
+    for (size_t i = 0; (key = vc_pack_reply_key(pack, fallback, i)) != NULL; i++) {
+        if (vc_pack_reply_in(pack, chosen, key))
+            continue;
+        if (missing++ < 4)
+            snprintf(first + strlen(first), sizeof first - strlen(first), "%s%s",
+                     missing > 1 ? ", " : "", key);
+    }
+    if (missing > 0)
+        return vc_fail(VC_EPARSE, "pack %s: replies/%s.ini lacks %zu key%s of replies/%s.ini: "
+                       "%s%s", vc_pack_name(pack), chosen, missing, missing > 1 ? "s" : "",
+                       fallback, first, missing > 4 ? ", ..." : "");
+    return VC_OK;
+}
+
 vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack, vc_store *store,
                         vc_dialog **out)
 {
     vc_dialog *d;
+    vc_status st;
 
     if (!out)
         return vc_fail(VC_EINVAL, "vc_dialog_new: out is NULL");
@@ -607,12 +735,18 @@ vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack, vc_sto
     if (!d)
         return vc_fail(VC_ENOMEM, "vc_dialog_new: dialog");
     d->cfg = *cfg;
-    if (!d->cfg.locale || !d->cfg.locale[0])
-        d->cfg.locale = "en-US";
     if (d->cfg.pin && !d->cfg.pin[0])
         d->cfg.pin = NULL;
     d->pack = pack;
     d->store = store;
+    st = choose_locale(pack, cfg->locale && cfg->locale[0] ? cfg->locale : "en-US", d->locale,
+                       sizeof d->locale);
+    if (st != VC_OK) {
+        free(d);
+        return st;
+    }
+    d->cfg.locale = d->locale;
+    d->reading = vc_reading_of(d->locale);
     conversation_init(&d->c);
     *out = d;
     return VC_OK;
@@ -631,6 +765,7 @@ void vc_turn_clear(vc_turn *t)
     if (!t)
         return;
     free(t->reply);
+    free(t->speech);
     free(t->order_number);
     memset(t, 0, sizeof *t);
 }
@@ -682,7 +817,7 @@ static vc_status check_spend(vc_dialog *d, vc_turn *t, long long cents, const ch
 {
     double spent;
     long long spent_cents, limit_cents;
-    char total[48], limit[48], spent_s[48];
+    reading total, limit, spent_r;
     vc_status st;
 
     *refused = 0;
@@ -696,10 +831,11 @@ static vc_status check_spend(vc_dialog *d, vc_turn *t, long long cents, const ch
     if (spent_cents + cents <= limit_cents)
         return VC_OK;
     *refused = 1;
-    format_money(total, sizeof total, cents, currency);
-    format_money(limit, sizeof limit, limit_cents, currency);
-    format_money(spent_s, sizeof spent_s, spent_cents, currency);
-    return SAY(d, t, R_SPEND_LIMIT, {"total", total}, {"limit", limit}, {"spent", spent_s});
+    read_money(d, &total, cents, currency);
+    read_money(d, &limit, limit_cents, currency);
+    read_money(d, &spent_r, spent_cents, currency);
+    return SAY(d, t, R_SPEND_LIMIT, READ_VAR("total", total), READ_VAR("limit", limit),
+               READ_VAR("spent", spent_r));
 }
 
 /* The policy checks for buying `quantity` of v, done before reading a
@@ -714,25 +850,25 @@ static vc_status check_product_policy(vc_dialog *d, vc_turn *t, const product_vi
 
     *refused = 1;
     if (v->p.stock <= 0) {
-        product_words_fill(&w, v, quantity);
+        product_words_fill(d, &w, v, quantity);
         c->step = STEP_OFFER_ALTERNATIVES;
         return SAY(d, t, R_OUT_OF_STOCK, PRODUCT_VARS(w));
     }
     if (quantity > quantity_cap(d)) {
-        char max[16];
-        snprintf(max, sizeof max, "%d", quantity_cap(d));
+        reading max;
+        read_number(d, &max, quantity_cap(d));
         c->step = STEP_ASK_QUANTITY;
         c->quantity_said = 0;
-        st = SAY(d, t, R_QUANTITY_CAP, {"max", max});
+        st = SAY(d, t, R_QUANTITY_CAP, READ_VAR("max", max));
         return st != VC_OK ? st : SAY0(d, t, R_ASK_QUANTITY);
     }
     if (quantity > v->p.stock) {
-        char available[1024];
-        format_items(available, sizeof available, v->p.stock, v->unit, v->spoken);
-        product_words_fill(&w, v, quantity);
+        reading available;
+        read_items(d, &available, v->p.stock, v->unit, v->spoken);
+        product_words_fill(d, &w, v, quantity);
         c->step = STEP_ASK_QUANTITY;
         c->quantity_said = 0;
-        st = SAY(d, t, R_ONLY_IN_STOCK, {"available", available}, PRODUCT_VARS(w));
+        st = SAY(d, t, R_ONLY_IN_STOCK, READ_VAR("available", available), PRODUCT_VARS(w));
         return st != VC_OK ? st : SAY0(d, t, R_ASK_QUANTITY);
     }
     st = check_spend(d, t, to_cents(v->p.price) * quantity, v->p.currency, refused);
@@ -759,7 +895,7 @@ static vc_status confirm_product(vc_dialog *d, vc_turn *t, const product_view *v
 
     if (st != VC_OK || refused)
         return st;
-    product_words_fill(&w, v, c->quantity);
+    product_words_fill(d, &w, v, c->quantity);
     c->step = STEP_CONFIRM;
     c->confirmed_cents = to_cents(v->p.price);
     c->pin_attempts = 0;
@@ -861,9 +997,11 @@ static int sku_names_drink(const char *sku, const char *drink)
 
 /* The pending drink's name agreeing with quantity: the menu's singular
  * ("lattes" said, SKU cafe:latte -> "latte"), made plural for more than one
- * ("iced coffee" -> "iced coffees"). */
-static void drink_name_for(const conversation *c, int quantity, char *out, size_t cap)
+ * ("iced coffee" -> "iced coffees"); nb keeps the singular ("to latte"),
+ * as Norwegian does with the English names of drinks. */
+static void drink_name_for(const vc_dialog *d, int quantity, char *out, size_t cap)
 {
+    const conversation *c = &d->c;
     char singular[DRINK_VALUE_MAX + 1], sku[SKU_MAX + 8];
     size_t n;
 
@@ -874,19 +1012,23 @@ static void drink_name_for(const conversation *c, int quantity, char *out, size_
     if (c->sku && n > 1 && singular[n - 1] == 's' && strcmp(sku, c->sku) != 0 &&
         sku_names_drink(c->sku, singular))
         singular[n - 1] = '\0';
-    if (quantity == 1 || !singular[0])
+    if (quantity == 1 || !singular[0] || d->reading == VC_READ_NB)
         snprintf(out, cap, "%s", singular);
     else
         vc_plural_en(out, cap, singular);
 }
 
-/* en-US reading of quantity of the pending drink: "a large dark roast latte
- * with a double shot and a little bit of sugar", "two large lattes with oat
- * milk". */
-static vc_status describe_drink(const vc_dialog *d, int quantity, char *out, size_t cap)
+/* The reading of quantity of the pending drink, in one form (spoken: the
+ * spoken form): "a large dark roast latte with a double shot and a little
+ * bit of sugar", "two large lattes with oat milk". The slot values are the
+ * pack's words as said; nb reads them with Norwegian glue: "to large latte
+ * med oat milk", "en latte med en double shot". */
+static vc_status describe_drink_form(const vc_dialog *d, int quantity, int spoken, char *out,
+                                     size_t cap)
 {
     const conversation *c = &d->c;
-    char head[512], extras[3][160], name[DRINK_VALUE_MAX + 8], count[16];
+    int nb = d->reading == VC_READ_NB;
+    char head[512], extras[3][160], name[DRINK_VALUE_MAX + 8], count[64];
     const char *extra_ptrs[3];
     char roast[160] = "", joined[512];
     size_t n_extras = 0;
@@ -895,23 +1037,29 @@ static vc_status describe_drink(const vc_dialog *d, int quantity, char *out, siz
 
     if ((v = c->drink[DRINK_ROAST]) != NULL)
         snprintf(roast, sizeof roast, has_word(v, "roast") ? "%s" : "%s roast", v);
-    drink_name_for(c, quantity, name, sizeof name);
+    drink_name_for(d, quantity, name, sizeof name);
     snprintf(head, sizeof head, "%s %s %s", c->drink[DRINK_SIZE] ? c->drink[DRINK_SIZE] : "",
              roast, name);
     tidy_reply(head);
-    head[0] = (char)tolower((unsigned char)head[0]);
+    set_first_case(head, 0);
     if ((v = c->drink[DRINK_SHOTS]) != NULL) {
-        if (vc_all_digits(v))
+        if (vc_all_digits(v) && nb && spoken && strlen(v) < 10) {
+            char words[128];
+            long k = atol(v);
+            vc_number_words(d->reading, k, words, sizeof words);
+            snprintf(extras[n_extras++], sizeof extras[0], "%s %s", words,
+                     k == 1 ? "shot" : "shots");
+        } else if (vc_all_digits(v))
             snprintf(extras[n_extras++], sizeof extras[0], "%s %s", v,
                      strcmp(v, "1") == 0 ? "shot" : "shots");
         else if (has_word(v, "shot") && (has_word(v, "single") || has_word(v, "double") ||
                                          has_word(v, "triple")))
-            snprintf(extras[n_extras++], sizeof extras[0], "a %s", v);
+            snprintf(extras[n_extras++], sizeof extras[0], "%s %s", nb ? "en" : "a", v);
         else if (has_word(v, "shot"))
             snprintf(extras[n_extras++], sizeof extras[0], "%s", v);
         else
             snprintf(extras[n_extras++], sizeof extras[0], "%s %s shot",
-                     starts_with_vowel_sound(v) ? "an" : "a", v);
+                     nb ? "en" : starts_with_vowel_sound(v) ? "an" : "a", v);
     }
     /* A milk named before the drink ("oat") is read as one: "oat milk". */
     if ((v = c->drink[DRINK_MILK]) != NULL)
@@ -928,12 +1076,25 @@ static vc_status describe_drink(const vc_dialog *d, int quantity, char *out, siz
         if (st != VC_OK)
             return st;
     }
-    if (quantity == 1)
+    if (quantity == 1 && nb)
+        snprintf(count, sizeof count, "en");
+    else if (quantity == 1)
         snprintf(count, sizeof count, "%s", starts_with_vowel_sound(head) ? "an" : "a");
+    else if (spoken && nb)
+        vc_number_words(d->reading, quantity, count, sizeof count);
     else
-        format_count(count, sizeof count, quantity);
-    snprintf(out, cap, "%s %s%s%s", count, head, n_extras ? " with " : "", joined);
+        vc_count_display(d->reading, quantity, count, sizeof count);
+    snprintf(out, cap, "%s %s%s%s", count, head, !n_extras ? "" : nb ? " med " : " with ",
+             joined);
     return VC_OK;
+}
+
+/* Both forms of describe_drink_form. */
+static vc_status describe_drink(const vc_dialog *d, int quantity, reading *out)
+{
+    vc_status st = describe_drink_form(d, quantity, 0, out->text, sizeof out->text);
+    return st != VC_OK ? st
+                       : describe_drink_form(d, quantity, 1, out->spoken, sizeof out->spoken);
 }
 
 /* The policy for quantity of drink p, checked before the read-back and
@@ -953,15 +1114,15 @@ static vc_status check_drink_policy(vc_dialog *d, vc_turn *t, const vc_product *
         char drink[DRINK_VALUE_MAX + 1];
         snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME] ? c->drink[DRINK_NAME] : "");
         clear_pending(c);
-        return SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink});
+        return SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink, NULL});
     }
     if (p->stock < most)
         most = p->stock;
     if (quantity > most) {
-        char max[16];
-        snprintf(max, sizeof max, "%d", most);
+        reading max;
+        read_number(d, &max, most);
         clear_pending(c);
-        return SAY(d, t, R_DRINK_QUANTITY_CAP, {"max", max});
+        return SAY(d, t, R_DRINK_QUANTITY_CAP, READ_VAR("max", max));
     }
     st = check_spend(d, t, to_cents(p->price) * quantity, p->currency, refused);
     if (st != VC_OK || !*refused)
@@ -973,7 +1134,8 @@ static vc_status check_drink_policy(vc_dialog *d, vc_turn *t, const vc_product *
 static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
 {
     conversation *c = &d->c;
-    char sku[SKU_MAX + 8], description[1024], price[48], total[48], count[16];
+    char sku[SKU_MAX + 8];
+    reading description, price, total, count;
     vc_product p = {0};
     long long cents;
     int refused;
@@ -989,7 +1151,7 @@ static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
         char drink[DRINK_VALUE_MAX + 1];
         snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME]);
         clear_pending(c);
-        return SAY(d, t, R_DRINK_UNAVAILABLE, {"drink", drink});
+        return SAY(d, t, R_DRINK_UNAVAILABLE, {"drink", drink, NULL});
     }
     if (st != VC_OK)
         return st;
@@ -1002,18 +1164,19 @@ static vc_status confirm_drink(vc_dialog *d, vc_turn *t)
     st = check_drink_policy(d, t, &p, c->quantity, &refused);
     if (st != VC_OK || refused)
         goto out_free_product;
-    st = describe_drink(d, c->quantity, description, sizeof description);
+    st = describe_drink(d, c->quantity, &description);
     if (st != VC_OK)
         goto out_free_product;
     cents = to_cents(p.price);
-    format_menu_price(price, sizeof price, cents, p.currency);
-    format_menu_price(total, sizeof total, cents * c->quantity, p.currency);
-    format_count(count, sizeof count, c->quantity);
+    read_menu_price(d, &price, cents, p.currency);
+    read_menu_price(d, &total, cents * c->quantity, p.currency);
+    read_count(d, &count, c->quantity);
     c->step = STEP_CONFIRM;
     c->confirmed_cents = cents;
     c->pin_attempts = 0;
     st = SAY(d, t, c->quantity == 1 ? R_CAFE_CONFIRM : R_CAFE_CONFIRM_MANY,
-             {"drink", description}, {"price", price}, {"total", total}, {"quantity", count});
+             READ_VAR("drink", description), READ_VAR("price", price), READ_VAR("total", total),
+             READ_VAR("quantity", count));
 out_free_product:
     vc_product_clear(&p);
     return st;
@@ -1030,7 +1193,8 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     product_view v;
     vc_order_line line = {0};
     vc_order order = {0};
-    char description[1024], drinks[1024] = "", number[ORDER_NUMBER_MAX * 2 + 1], total[48];
+    char description[1024];
+    reading drinks, number, total, one_drink;
     int refused = 0;
     vc_status st;
 
@@ -1047,7 +1211,7 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
         return st;
     if (to_cents(v.p.price) != c->confirmed_cents) {
         product_words w;
-        product_words_fill(&w, &v, c->quantity);
+        product_words_fill(d, &w, &v, c->quantity);
         st = SAY(d, t, R_PRICE_CHANGED, PRODUCT_VARS(w));
         if (st == VC_OK)
             st = c->kind == PENDING_DRINK ? confirm_drink(d, t)
@@ -1061,9 +1225,11 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
         /* The line is one drink times the quantity: "a large latte" x 2. */
         st = check_drink_policy(d, t, &v.p, c->quantity, &refused);
         if (st == VC_OK && !refused)
-            st = describe_drink(d, 1, description, sizeof description);
-        if (st == VC_OK && !refused)
-            st = describe_drink(d, c->quantity, drinks, sizeof drinks);
+            st = describe_drink(d, 1, &one_drink);
+        if (st == VC_OK && !refused) {
+            snprintf(description, sizeof description, "%s", one_drink.text);
+            st = describe_drink(d, c->quantity, &drinks);
+        }
     }
     if (st != VC_OK || refused)
         goto out_free_product;
@@ -1078,12 +1244,12 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
         /* Stock ran out between the read-back and now: nothing was written. */
         product_words w;
         vc_error_clear();
-        product_words_fill(&w, &v, c->quantity);
+        product_words_fill(d, &w, &v, c->quantity);
         if (c->kind == PENDING_DRINK) {
             char drink[DRINK_VALUE_MAX + 1];
             snprintf(drink, sizeof drink, "%s", c->drink[DRINK_NAME] ? c->drink[DRINK_NAME] : "");
             clear_pending(c);
-            st = SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink});
+            st = SAY(d, t, R_DRINK_SOLD_OUT, {"drink", drink, NULL});
         } else {
             c->step = STEP_OFFER_ALTERNATIVES;
             st = SAY(d, t, R_STOCK_RAN_OUT, PRODUCT_VARS(w));
@@ -1100,18 +1266,22 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     }
     t->order_placed = 1;
     t->finished = 1;
-    format_spelled(number, sizeof number, t->order_number);
+    read_spelled(d, &number, t->order_number);
     if (c->kind == PENDING_DRINK)
-        format_menu_price(total, sizeof total, to_cents(order.total), order.currency);
+        read_menu_price(d, &total, to_cents(order.total), order.currency);
     else
-        format_money(total, sizeof total, to_cents(order.total), order.currency);
+        read_money(d, &total, to_cents(order.total), order.currency);
     {
         product_words w;
-        const char *said = c->kind == PENDING_DRINK ? drinks : description;
-        product_words_fill(&w, &v, c->quantity);
+        if (c->kind != PENDING_DRINK) {
+            snprintf(drinks.text, sizeof drinks.text, "%s", description);
+            snprintf(drinks.spoken, sizeof drinks.spoken, "%s", description);
+        }
+        product_words_fill(d, &w, &v, c->quantity);
         clear_pending(c);
-        st = SAY(d, t, R_ORDER_PLACED, {"number", number}, {"drink", said},
-                 {"items", w.items}, {"product", w.product}, {"total", total});
+        st = SAY(d, t, R_ORDER_PLACED, READ_VAR("number", number), READ_VAR("drink", drinks),
+                 READ_VAR("items", w.items), {"product", w.product, NULL},
+                 READ_VAR("total", total));
     }
 out_free_order:
     vc_order_clear(&order);
@@ -1128,17 +1298,17 @@ static vc_status offer_products(vc_dialog *d, vc_turn *t, const vc_product_list 
     conversation *c = &d->c;
     static const vc_dialog_reply_key ordinals[CANDIDATES_MAX] = {R_ORDINAL_1, R_ORDINAL_2,
                                                                  R_ORDINAL_3};
-    char *items[CANDIDATES_MAX] = {0};
-    char count[8];
+    rendered items[CANDIDATES_MAX] = {{0}};
+    reading count;
     size_t n = found->n < CANDIDATES_MAX ? found->n : CANDIDATES_MAX;
     vc_status st = VC_OK;
 
     clear_candidates(c);
     if (n == 1) {
-        char price[48];
+        reading price;
         const vc_product *p = &found->items[0];
-        format_money(price, sizeof price, to_cents(p->price), p->currency);
-        st = SAY(d, t, R_SEARCH_ONE, {"name", p->name}, {"price", price});
+        read_money(d, &price, to_cents(p->price), p->currency);
+        st = SAY(d, t, R_SEARCH_ONE, {"name", p->name, NULL}, READ_VAR("price", price));
         if (st != VC_OK)
             return st;
         c->quantity_said = c->quantity_said && c->quantity > 0;
@@ -1146,17 +1316,21 @@ static vc_status offer_products(vc_dialog *d, vc_turn *t, const vc_product_list 
     }
     for (size_t i = 0; i < n && st == VC_OK; i++) {
         const vc_product *p = &found->items[i];
-        char price[48], *ordinal = NULL;
-        format_money(price, sizeof price, to_cents(p->price), p->currency);
-        st = render(d, ordinals[i], NULL, 0, &ordinal);
+        reading price;
+        char *ordinal = NULL;
+        read_money(d, &price, to_cents(p->price), p->currency);
+        st = render_form(d, ordinals[i], NULL, 0, 0, &ordinal);
         if (st == VC_OK) {
-            ordinal[0] = (char)tolower((unsigned char)ordinal[0]);
+            set_first_case(ordinal, 0);
             st = render(d, R_SEARCH_ITEM,
-                        (const reply_var[]){{"ordinal", ordinal}, {"name", p->name},
-                                            {"price", price}},
+                        (const reply_var[]){{"ordinal", ordinal, NULL},
+                                            {"name", p->name, NULL},
+                                            READ_VAR("price", price)},
                         3, &items[i]);
-            if (st == VC_OK)
-                items[i][0] = (char)tolower((unsigned char)items[i][0]);
+            if (st == VC_OK) {
+                set_first_case(items[i].text, 0);
+                set_first_case(items[i].spoken, 0);
+            }
         }
         free(ordinal);
         if (st == VC_OK)
@@ -1165,20 +1339,23 @@ static vc_status offer_products(vc_dialog *d, vc_turn *t, const vc_product_list 
             c->n_candidates = i + 1;
     }
     if (st == VC_OK) {
-        snprintf(count, sizeof count, "%zu", n);
+        read_number(d, &count, (long long)n);
         c->step = STEP_CHOOSE;
         c->choice_reorder = 0;
-        st = SAY(d, t, n == 2 ? R_SEARCH_RESULTS_2 : R_SEARCH_RESULTS_3, {"count", count},
-                 {"item1", items[0]}, {"item2", items[1]}, {"item3", items[2] ? items[2] : ""});
+        st = SAY(d, t, n == 2 ? R_SEARCH_RESULTS_2 : R_SEARCH_RESULTS_3, READ_VAR("count", count),
+                 {"item1", items[0].text, items[0].spoken},
+                 {"item2", items[1].text, items[1].spoken},
+                 {"item3", items[2].text ? items[2].text : "", items[2].spoken});
     }
     for (size_t i = 0; i < CANDIDATES_MAX; i++)
-        free(items[i]);
+        rendered_free(&items[i]);
     return st;
 }
 
 static vc_status run_search(vc_dialog *d, vc_turn *t)
 {
     conversation *c = &d->c;
+    char query_words[4 * QUERY_MAX];
     vc_search_query q = {0};
     vc_product_list found = {0};
     vc_status st;
@@ -1187,7 +1364,10 @@ static vc_status run_search(vc_dialog *d, vc_turn *t)
      * understander may have resolved it to one); the named SKU only when the
      * words find nothing. */
     q.sku = c->search_query ? NULL : c->search_sku;
-    q.query = c->search_query;
+    if (c->search_query) {
+        vc_search_words(d->reading, c->search_query, query_words, sizeof query_words);
+        q.query = query_words;
+    }
     q.attributes = (const char *const *)c->search_attrs;
     q.n_attributes = c->n_search_attrs;
     q.max_price = c->search_max_price;
@@ -1203,10 +1383,11 @@ static vc_status run_search(vc_dialog *d, vc_turn *t)
     if (found.n > 0) {
         st = offer_products(d, t, &found);
     } else if (c->search_max_price >= 0) {
-        char max_price[48];
-        format_money(max_price, sizeof max_price, to_cents(c->search_max_price), NULL);
+        reading max_price;
+        /* in the catalog's currency, which the limit was said in */
+        read_money(d, &max_price, to_cents(c->search_max_price), NULL);
         c->step = STEP_OFFER_WIDEN;
-        st = SAY(d, t, R_NO_RESULTS_WIDEN_PRICE, {"max_price", max_price});
+        st = SAY(d, t, R_NO_RESULTS_WIDEN_PRICE, READ_VAR("max_price", max_price));
     } else if (c->n_search_attrs > 0) {
         const char *words[SEARCH_ATTRS_MAX];
         char attributes[1024];
@@ -1218,7 +1399,7 @@ static vc_status run_search(vc_dialog *d, vc_turn *t)
         st = join_and(d, words, c->n_search_attrs, attributes, sizeof attributes);
         if (st == VC_OK) {
             c->step = STEP_OFFER_WIDEN;
-            st = SAY(d, t, R_NO_RESULTS_WIDEN_ATTRIBUTES, {"attributes", attributes});
+            st = SAY(d, t, R_NO_RESULTS_WIDEN_ATTRIBUTES, {"attributes", attributes, NULL});
         }
     } else {
         clear_pending(c);
@@ -1335,16 +1516,18 @@ static vc_status ask_which_product(vc_dialog *d, vc_turn *t, const vc_slot *s, i
             continue;
         if (st != VC_OK)
             break;
-        st = render(d, ordinals[c->n_candidates], NULL, 0, &ordinal);
+        /* no values with a spoken form: the display form is the spoken one */
+        st = render_form(d, ordinals[c->n_candidates], NULL, 0, 0, &ordinal);
         if (st == VC_OK) {
-            ordinal[0] = (char)tolower((unsigned char)ordinal[0]);
-            st = render(d, R_CHOICE_ITEM,
-                        (const reply_var[]){{"ordinal", ordinal}, {"name", v.p.name}}, 2,
-                        &items[c->n_candidates]);
+            set_first_case(ordinal, 0);
+            st = render_form(d, R_CHOICE_ITEM,
+                             (const reply_var[]){{"ordinal", ordinal, NULL},
+                                                 {"name", v.p.name, NULL}},
+                             2, 0, &items[c->n_candidates]);
         }
         free(ordinal);
         if (st == VC_OK) {
-            items[c->n_candidates][0] = (char)tolower((unsigned char)items[c->n_candidates][0]);
+            set_first_case(items[c->n_candidates], 0);
             st = set_str(&c->candidates[c->n_candidates], sku, SKU_MAX);
         }
         product_view_clear(&v);
@@ -1366,8 +1549,8 @@ static vc_status ask_which_product(vc_dialog *d, vc_turn *t, const vc_slot *s, i
             c->step = STEP_CHOOSE;
             c->choice_reorder = for_reorder;
             st = SAY(d, t, c->n_candidates == 2 ? R_WHICH_PRODUCT_2 : R_WHICH_PRODUCT_3,
-                     {"item1", items[0]}, {"item2", items[1]},
-                     {"item3", items[2] ? items[2] : ""});
+                     {"item1", items[0], NULL}, {"item2", items[1], NULL},
+                     {"item3", items[2] ? items[2] : "", NULL});
         }
     }
     for (size_t i = 0; i < CANDIDATES_MAX; i++)
@@ -1387,10 +1570,10 @@ static vc_status take_quantity(vc_dialog *d, vc_turn *t, const vc_understanding 
     if (found == 0)
         return VC_OK;
     if (found < 0 || q < 1 || q > QUANTITY_MAX) {
-        char max[16];
-        snprintf(max, sizeof max, "%d", quantity_cap(d));
+        reading max;
+        read_number(d, &max, quantity_cap(d));
         *quantity = -1;
-        return SAY(d, t, R_QUANTITY_INVALID, {"max", max});
+        return SAY(d, t, R_QUANTITY_INVALID, READ_VAR("max", max));
     }
     *quantity = (int)q;
     return VC_OK;
@@ -1433,11 +1616,12 @@ static vc_status on_reorder(vc_dialog *d, vc_turn *t, const vc_understanding *u)
     return start_purchase(d, t, product->value, 1);
 }
 
-/* "1 pack of coffee filters and 1 box of tea" for an order's lines. */
-static vc_status describe_order_lines(vc_dialog *d, const vc_order *o, char *out, size_t cap)
+/* "1 pack of coffee filters and 1 box of tea" for an order's lines, in
+ * both forms. */
+static vc_status describe_order_lines(vc_dialog *d, const vc_order *o, reading *out)
 {
-    char phrases[3][600];
-    const char *ptrs[3];
+    reading phrases[3];
+    const char *texts[3], *spoken[3];
     size_t n = o->n_lines < 3 ? o->n_lines : 3;
     vc_status st;
 
@@ -1446,42 +1630,70 @@ static vc_status describe_order_lines(vc_dialog *d, const vc_order *o, char *out
         product_view v;
         st = l->sku ? product_load(d, l->sku, &v) : VC_ENOTFOUND;
         if (st == VC_OK) {
-            format_items(phrases[i], sizeof phrases[i], l->quantity, v.unit, v.spoken);
+            read_items(d, &phrases[i], l->quantity, v.unit, v.spoken);
             product_view_clear(&v);
         } else if (st == VC_ENOTFOUND) {
             /* A product since dropped from the catalog: its recorded name. */
-            format_items(phrases[i], sizeof phrases[i], l->quantity, NULL,
-                         l->description ? l->description : (l->sku ? l->sku : ""));
+            read_items(d, &phrases[i], l->quantity, NULL,
+                       l->description ? l->description : (l->sku ? l->sku : ""));
         } else {
             return st;
         }
-        ptrs[i] = phrases[i];
+        texts[i] = phrases[i].text;
+        spoken[i] = phrases[i].spoken;
     }
     vc_error_clear();
-    if (n == 0) {
-        out[0] = '\0';
+    out->text[0] = out->spoken[0] = '\0';
+    if (n == 0)
         return VC_OK;
+    st = join_and(d, texts, n, out->text, sizeof out->text);
+    return st != VC_OK ? st : join_and(d, spoken, n, out->spoken, sizeof out->spoken);
+}
+
+/* The store's order status in the pack's words (status_placed ...); a
+ * status the table does not know is read as the store gives it. */
+static vc_status order_status_words(const vc_dialog *d, const char *status, char **out)
+{
+    static const struct {
+        const char *status;
+        vc_dialog_reply_key key;
+    } keys[] = {
+        {"placed", R_STATUS_PLACED},       {"packed", R_STATUS_PACKED},
+        {"shipped", R_STATUS_SHIPPED},     {"delivered", R_STATUS_DELIVERED},
+        {"cancelled", R_STATUS_CANCELLED},
+    };
+    vc_status st;
+
+    for (size_t i = 0; status && i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(status, keys[i].status) != 0)
+            continue;
+        st = render_form(d, keys[i].key, NULL, 0, 0, out);
+        if (st == VC_OK)
+            set_first_case(*out, 0);
+        return st;
     }
-    return join_and(d, ptrs, n, out, cap);
+    *out = strdup(status ? status : "");
+    return *out ? VC_OK : vc_fail(VC_ENOMEM, "dialog: order status");
 }
 
 static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understanding *u)
 {
     conversation *c = &d->c;
     const char *number = slot_value(u, "order_number");
-    char spelled[ORDER_NUMBER_MAX * 2 + 1], items[2048], total[48];
+    reading spelled, items, total;
+    char *status = NULL;
     vc_order o = {0};
     vc_status st;
 
     clear_pending(c);
     if (number) {
-        format_spelled(spelled, sizeof spelled, number);
+        read_spelled(d, &spelled, number);
         if (strlen(number) > ORDER_NUMBER_MAX || !vc_all_digits(number))
-            return SAY(d, t, R_ORDER_UNKNOWN, {"number", spelled});
+            return SAY(d, t, R_ORDER_UNKNOWN, READ_VAR("number", spelled));
         st = vc_store_order_by_number(d->store, d->cfg.customer_id, number, &o);
         if (st == VC_ENOTFOUND) {
             vc_error_clear();
-            return SAY(d, t, R_ORDER_UNKNOWN, {"number", spelled});
+            return SAY(d, t, R_ORDER_UNKNOWN, READ_VAR("number", spelled));
         }
     } else {
         st = vc_store_latest_order(d->store, d->cfg.customer_id, &o);
@@ -1492,12 +1704,15 @@ static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understandin
     }
     if (st != VC_OK)
         return st;
-    format_spelled(spelled, sizeof spelled, o.number ? o.number : "");
-    format_money(total, sizeof total, to_cents(o.total), o.currency);
-    st = describe_order_lines(d, &o, items, sizeof items);
+    read_spelled(d, &spelled, o.number ? o.number : "");
+    read_money(d, &total, to_cents(o.total), o.currency);
+    st = describe_order_lines(d, &o, &items);
     if (st == VC_OK)
-        st = SAY(d, t, R_ORDER_STATUS, {"number", spelled}, {"items", items},
-                 {"status", o.status ? o.status : ""}, {"total", total});
+        st = order_status_words(d, o.status, &status);
+    if (st == VC_OK)
+        st = SAY(d, t, R_ORDER_STATUS, READ_VAR("number", spelled), READ_VAR("items", items),
+                 {"status", status, NULL}, READ_VAR("total", total));
+    free(status);
     vc_order_clear(&o);
     return st;
 }
@@ -1580,9 +1795,9 @@ static vc_status on_select(vc_dialog *d, vc_turn *t, const vc_understanding *u)
         return SAY0(d, t, R_NOTHING_TO_CHOOSE);
     i = choice_index(c, u);
     if (i < 1 || i > (long)c->n_candidates) {
-        char count[8];
-        snprintf(count, sizeof count, "%zu", c->n_candidates);
-        return SAY(d, t, R_CHOICE_INVALID, {"count", count});
+        reading count;
+        read_number(d, &count, (long long)c->n_candidates);
+        return SAY(d, t, R_CHOICE_INVALID, READ_VAR("count", count));
     }
     sku = c->candidates[i - 1];
     c->candidates[i - 1] = NULL;
@@ -1611,9 +1826,9 @@ static vc_status on_set_quantity(vc_dialog *d, vc_turn *t, const vc_understandin
     if (st != VC_OK || quantity < 0)
         return st;
     if (quantity == 0) {
-        char max[16];
-        snprintf(max, sizeof max, "%d", quantity_cap(d));
-        return SAY(d, t, R_QUANTITY_INVALID, {"max", max});
+        reading max;
+        read_number(d, &max, quantity_cap(d));
+        return SAY(d, t, R_QUANTITY_INVALID, READ_VAR("max", max));
     }
     if (c->kind == PENDING_PRODUCT && c->sku &&
         (c->step == STEP_CONFIRM || c->step == STEP_ASK_QUANTITY || c->step == STEP_PIN))
@@ -1671,9 +1886,9 @@ static vc_status on_number(vc_dialog *d, vc_turn *t, const vc_understanding *u)
     }
     {
         const char *said = slot_value(u, "number");
-        char spelled[64];
-        format_spelled(spelled, sizeof spelled, said && strlen(said) < 30 ? said : "");
-        return SAY(d, t, R_NUMBER_UNEXPECTED, {"number", spelled});
+        reading spelled;
+        read_spelled(d, &spelled, said && strlen(said) < 30 ? said : "");
+        return SAY(d, t, R_NUMBER_UNEXPECTED, READ_VAR("number", spelled));
     }
 }
 
@@ -1788,10 +2003,10 @@ static vc_status on_order_drink(vc_dialog *d, vc_turn *t, const vc_understanding
     if (!(c->kind == PENDING_DRINK && (c->step == STEP_ASK_DRINK || c->step == STEP_CONFIRM)))
         clear_pending(c);
     if (said > 0 && quantity > quantity_cap(d)) {
-        char max[16];
-        snprintf(max, sizeof max, "%d", quantity_cap(d));
+        reading max;
+        read_number(d, &max, quantity_cap(d));
         clear_pending(c);
-        return SAY(d, t, R_DRINK_QUANTITY_CAP, {"max", max});
+        return SAY(d, t, R_DRINK_QUANTITY_CAP, READ_VAR("max", max));
     }
     /* The count said ("two lattes") replaces the one before. Unsaid, it
      * stays while the drink is completed ("make it a large", "make it
@@ -1851,7 +2066,8 @@ static vc_status dispatch(vc_dialog *d, const vc_understanding *u, vc_turn *t)
         if (!c->last_reply)
             return SAY0(d, t, R_NOTHING_TO_REPEAT);
         t->reply = strdup(c->last_reply);
-        return t->reply ? VC_OK : vc_fail(VC_ENOMEM, "dialog: repeating");
+        t->speech = strdup(c->last_speech ? c->last_speech : c->last_reply);
+        return t->reply && t->speech ? VC_OK : vc_fail(VC_ENOMEM, "dialog: repeating");
     }
     if (strcmp(intent, "human") == 0)
         return on_human(d, t);
@@ -1876,10 +2092,14 @@ static vc_status dispatch(vc_dialog *d, const vc_understanding *u, vc_turn *t)
     return SAY0(d, t, c->misunderstood >= 2 ? R_NOT_UNDERSTOOD_AGAIN : R_NOT_UNDERSTOOD);
 }
 
-/* Records what the assistant said (transcript, last reply). */
-static vc_status remember_reply(vc_dialog *d, const char *reply)
+/* Records what the assistant said (transcript, last reply and its spoken
+ * form, kept only when it differs). */
+static vc_status remember_reply(vc_dialog *d, const char *reply, const char *speech)
 {
     vc_status st = set_str(&d->c.last_reply, reply, TEXT_MAX);
+    if (st == VC_OK)
+        st = set_str(&d->c.last_speech, speech && strcmp(speech, reply) != 0 ? speech : NULL,
+                     TEXT_MAX);
     return st != VC_OK ? st : transcript_add(&d->c, 1, reply);
 }
 
@@ -1895,11 +2115,28 @@ vc_status vc_dialog_turn(vc_dialog *d, const vc_understanding *u, vc_turn *out)
     st = transcript_add(&d->c, 0, u->text);
     if (st == VC_OK)
         st = dispatch(d, u, out);
-    if (st == VC_OK && !out->reply)
+    if (st == VC_OK && (!out->reply || !out->speech))
         st = vc_fail(VC_ESTATE, "dialog: intent %s produced no reply",
                      u->intent ? u->intent : "(none)");
     if (st == VC_OK)
-        st = remember_reply(d, out->reply);
+        st = remember_reply(d, out->reply, out->speech);
+    if (st != VC_OK)
+        vc_turn_clear(out);
+    return st;
+}
+
+vc_status vc_dialog_greet(vc_dialog *d, vc_turn *out)
+{
+    vc_status st;
+
+    if (!out)
+        return vc_fail(VC_EINVAL, "vc_dialog_greet: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!d)
+        return vc_fail(VC_EINVAL, "vc_dialog_greet: dialog is NULL");
+    st = SAY0(d, out, R_GREETING);
+    if (st == VC_OK)
+        st = remember_reply(d, out->reply, out->speech);
     if (st != VC_OK)
         vc_turn_clear(out);
     return st;
@@ -1907,20 +2144,18 @@ vc_status vc_dialog_turn(vc_dialog *d, const vc_understanding *u, vc_turn *out)
 
 vc_status vc_dialog_greeting(vc_dialog *d, char **reply)
 {
+    vc_turn t;
     vc_status st;
 
     if (!reply)
         return vc_fail(VC_EINVAL, "vc_dialog_greeting: reply is NULL");
     *reply = NULL;
-    if (!d)
-        return vc_fail(VC_EINVAL, "vc_dialog_greeting: dialog is NULL");
-    st = render(d, R_GREETING, NULL, 0, reply);
-    if (st == VC_OK)
-        st = remember_reply(d, *reply);
-    if (st != VC_OK) {
-        free(*reply);
-        *reply = NULL;
+    st = vc_dialog_greet(d, &t);
+    if (st == VC_OK) {
+        *reply = t.reply;
+        t.reply = NULL;
     }
+    vc_turn_clear(&t);
     return st;
 }
 
@@ -1985,6 +2220,8 @@ vc_status vc_dialog_save(const vc_dialog *d, char **json)
     ok = ok && cJSON_AddNumberToObject(root, "pin_attempts", c->pin_attempts);
     ok = ok && cJSON_AddNumberToObject(root, "misunderstood", c->misunderstood);
     ok = ok && add_opt_string(root, "last_reply", c->last_reply);
+    if (ok && c->last_speech)
+        ok = cJSON_AddStringToObject(root, "last_speech", c->last_speech) != NULL;
     ok = ok && (transcript = cJSON_AddArrayToObject(root, "transcript")) != NULL;
     for (size_t i = 0; ok && i < c->n_transcript; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -2120,7 +2357,8 @@ static vc_status parse_state(const vc_dialog *d, const cJSON *root, conversation
         (st = get_bool(root, "choice_reorder", &c->choice_reorder)) != VC_OK ||
         (st = get_int(root, "pin_attempts", 0, PIN_TRIES - 1, &c->pin_attempts)) != VC_OK ||
         (st = get_int(root, "misunderstood", 0, MISUNDERSTOOD_MAX, &c->misunderstood)) != VC_OK ||
-        (st = get_string(root, "last_reply", TEXT_MAX, 0, &c->last_reply)) != VC_OK)
+        (st = get_string(root, "last_reply", TEXT_MAX, 0, &c->last_reply)) != VC_OK ||
+        (st = get_string(root, "last_speech", TEXT_MAX, 0, &c->last_speech)) != VC_OK)
         return st;
     c->step = (conversation_step)step;
     c->kind = (pending_kind)kind;

@@ -18,7 +18,11 @@
 #include "nlu/understander.h"
 
 typedef struct {
-    const char *locale;       /* "en-US" */
+    /* The locale of the replies: the pack's replies/<locale>.ini, else one
+     * of the same language ("nb-NO" -> nb.ini, "en" -> en-US.ini; "no" is
+     * read as "nb"), else the pack's default_locale. NULL or "": "en-US".
+     * Prices, counts and quantities are read the way of that locale. */
+    const char *locale;
     const char *customer_id;  /* whose history and orders */
     int max_quantity;         /* per order line; 0: no cap */
     double daily_spend_limit; /* per customer per day; 0: none */
@@ -27,13 +31,20 @@ typedef struct {
 
 typedef struct vc_dialog vc_dialog;
 
-/* pack, store and cfg's strings must outlive the dialog. */
+/* pack, store and cfg's strings must outlive the dialog. A reply locale
+ * other than the pack's default must have every key the default locale's
+ * file has (no sentence falls back to another language): VC_EPARSE naming
+ * the missing keys otherwise. */
 VC_MUST_CHECK vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack,
                                       vc_store *store, vc_dialog **out);
 void vc_dialog_free(vc_dialog *d);
 
 typedef struct {
-    char *reply;         /* what to say */
+    char *reply;         /* what to say: the display form ("kr 49,90") */
+    char *speech;        /* the same reply as the synthesiser should be given it:
+                            amounts, counts and order numbers in words where the
+                            display form would be misread ("førtini kroner og
+                            nitti øre"); for en-US equal to reply */
     int order_placed;    /* this turn placed an order */
     char *order_number;  /* when order_placed */
     int handover;        /* this turn asked for a human */
@@ -45,7 +56,11 @@ typedef struct {
 VC_MUST_CHECK vc_status vc_dialog_turn(vc_dialog *d, const vc_understanding *u, vc_turn *out);
 void vc_turn_clear(vc_turn *t);
 
-/* The reply to start a conversation with ("Hi, what can I get you?"). */
+/* The reply to start a conversation with ("Hi, what can I get you?") in
+ * out's reply and speech (out must be cleared with vc_turn_clear; its other
+ * fields are 0). */
+VC_MUST_CHECK vc_status vc_dialog_greet(vc_dialog *d, vc_turn *out);
+/* The same, display form only (caller frees *reply). */
 VC_MUST_CHECK vc_status vc_dialog_greeting(vc_dialog *d, char **reply);
 
 /* State as JSON (caller frees) and back. A corrupt state fails with

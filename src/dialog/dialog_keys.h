@@ -65,6 +65,11 @@
     X(R_ORDER_STATUS, "order_status", VC_DIALOG_KEY_GROUP_RETAIL)              \
     X(R_ORDER_UNKNOWN, "order_unknown", VC_DIALOG_KEY_GROUP_RETAIL)            \
     X(R_NO_ORDERS, "no_orders", VC_DIALOG_KEY_GROUP_RETAIL)                    \
+    X(R_STATUS_PLACED, "status_placed", VC_DIALOG_KEY_GROUP_RETAIL)            \
+    X(R_STATUS_PACKED, "status_packed", VC_DIALOG_KEY_GROUP_RETAIL)            \
+    X(R_STATUS_SHIPPED, "status_shipped", VC_DIALOG_KEY_GROUP_RETAIL)          \
+    X(R_STATUS_DELIVERED, "status_delivered", VC_DIALOG_KEY_GROUP_RETAIL)      \
+    X(R_STATUS_CANCELLED, "status_cancelled", VC_DIALOG_KEY_GROUP_RETAIL)      \
     X(R_HELP_CHOOSE, "help_choose", VC_DIALOG_KEY_GROUP_RETAIL)                \
     X(R_HELP_QUANTITY, "help_quantity", VC_DIALOG_KEY_GROUP_RETAIL)            \
     X(R_HELP_OFFER, "help_offer", VC_DIALOG_KEY_GROUP_RETAIL)                  \

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "nlu/language.h"
+
 /* Parses a cardinal starting at tok[0]: "two hundred and fifty" -> 250,
  * "200" -> 200, "3.49" -> 3.49, "a dozen" -> 12. Returns the number of tokens
  * used (0: none), the longest reading first; *value gets the number. */
@@ -14,5 +16,15 @@ size_t vc_number_parse(const char *const *tok, size_t n, double *value);
  * "123" -> "123". Writes at most cap-1 digits and a NUL to out. Returns the
  * number of tokens used (0: none). */
 size_t vc_digits_parse(const char *const *tok, size_t n, char *out, size_t cap);
+
+/* The same in language lang. Norwegian Bokmål (VC_LANG_NB) reads
+ * "to hundre og femti" -> 250, "tusen to hundre" -> 1200, "tjuefem" and
+ * "tjue fem" -> 25, "femogtjue" -> 25, "en", "ett", "ei" -> 1, "et dusin" ->
+ * 12, "tre komma fem" -> 3.5, "førtini komma nitti" -> 49.9, and digits
+ * grouped by spaces ("1 000 000"); digit strings "åtte null to" -> "802".
+ * VC_LANG_EN is vc_number_parse / vc_digits_parse. */
+size_t vc_number_parse_in(vc_language lang, const char *const *tok, size_t n, double *value);
+size_t vc_digits_parse_in(vc_language lang, const char *const *tok, size_t n, char *out,
+                          size_t cap);
 
 #endif

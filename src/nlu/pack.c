@@ -9,6 +9,7 @@
 
 #include "core/fsutil.h"
 #include "nlu/arena.h"
+#include "nlu/language.h"
 #include "nlu/template.h"
 #include "nlu/tokens.h"
 
@@ -74,6 +75,9 @@ struct vc_pack {
     int has_speech_fillers;
     double reject_below;
     const char *default_locale;
+    const char *language; /* "en", "nb" */
+    vc_language lang;
+    vc_pack_voice voice;  /* [voice] */
     pack_replies *replies;
     size_t n_replies, cap_replies;
 };
@@ -294,6 +298,79 @@ static vc_status parse_ini(const char *path, const char *text, ini_handler handl
     return rc;
 }
 
+/* A whole number from lo to hi, and nothing else; -1 otherwise. */
+static int ini_int(const char *value, int lo, int hi)
+{
+    long v = 0;
+    if (!*value)
+        return -1;
+    for (const char *c = value; *c; c++) {
+        if (*c < '0' || *c > '9' || v > 100000)
+            return -1;
+        v = v * 10 + (*c - '0');
+    }
+    return v >= lo && v <= hi ? (int)v : -1;
+}
+
+/* One key of [voice]: the brand voice, with the ranges of the device
+ * config's [voice] (firmware/voxcart.conf), so that either can override the
+ * other key by key. */
+static int voice_entry(ini_ctx *ctx, const char *key, const char *value)
+{
+    vc_pack_voice *v = &ctx->pack->voice;
+    static const struct {
+        const char *key;
+        unsigned bit;
+        int lo, hi;
+    } ints[] = {
+        {"rate", VC_PACK_VOICE_SET_RATE, 80, 450},
+        {"pitch", VC_PACK_VOICE_SET_PITCH, 0, 100},
+        {"volume", VC_PACK_VOICE_SET_VOLUME, 0, 200},
+    };
+
+    if (strcmp(key, "voice") == 0) {
+        size_t n = strlen(value);
+        if (v->set & VC_PACK_VOICE_SET_VOICE) {
+            snprintf(ctx->problem, sizeof ctx->problem, "[voice] voice given twice");
+            return 0;
+        }
+        if (n == 0 || n > 63 || strpbrk(value, " \t")) {
+            snprintf(ctx->problem, sizeof ctx->problem,
+                     "[voice] voice = '%.64s' is not an espeak-ng voice name (1 to 63 bytes, "
+                     "no spaces)", value);
+            return 0;
+        }
+        v->voice = vc_arena_strdup(&ctx->pack->arena, value);
+        if (!v->voice) {
+            snprintf(ctx->problem, sizeof ctx->problem, "out of memory");
+            return 0;
+        }
+        v->set |= VC_PACK_VOICE_SET_VOICE;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (strcmp(key, ints[i].key) != 0)
+            continue;
+        int n = ini_int(value, ints[i].lo, ints[i].hi);
+        if (v->set & ints[i].bit) {
+            snprintf(ctx->problem, sizeof ctx->problem, "[voice] %s given twice", key);
+            return 0;
+        }
+        if (n < 0) {
+            snprintf(ctx->problem, sizeof ctx->problem,
+                     "[voice] %s = '%.32s' is not a whole number from %d to %d", key, value,
+                     ints[i].lo, ints[i].hi);
+            return 0;
+        }
+        *(i == 0 ? &v->rate : i == 1 ? &v->pitch : &v->volume) = n;
+        v->set |= ints[i].bit;
+        return 1;
+    }
+    snprintf(ctx->problem, sizeof ctx->problem,
+             "[voice] unknown key '%.40s' (voice, rate, pitch, volume)", key);
+    return 0;
+}
+
 static int pack_ini_entry(void *user, const char *section, const char *key, const char *value)
 {
     ini_ctx *ctx = user;
@@ -311,6 +388,8 @@ static int pack_ini_entry(void *user, const char *section, const char *key, cons
         }
         return 1;
     }
+    if (strcmp(section, "voice") == 0)
+        return voice_entry(ctx, key, value);
     if (strcmp(section, "lists") != 0)
         return 1; /* other sections belong to other modules (dialog settings) */
     if (!is_name(key)) {
@@ -407,6 +486,7 @@ static vc_status load_pack_ini(vc_pack *pack, const pack_source *src)
     ini_ctx ctx = {.pack = pack};
     vc_status rc;
 
+    pack->voice.voice = "";
     source_path(src, "pack.ini", path, sizeof path);
     rc = source_read(src, "pack.ini", &text);
     if (rc != VC_OK)
@@ -423,6 +503,17 @@ static vc_status load_pack_ini(vc_pack *pack, const pack_source *src)
     pack->default_locale = setting(pack, "default_locale");
     if (!pack->default_locale)
         pack->default_locale = "en-US";
+    pack->language = setting(pack, "language");
+    if (!pack->language || strcmp(pack->language, "en") == 0) {
+        pack->language = "en";
+        pack->lang = VC_LANG_EN;
+    } else if (strcmp(pack->language, "nb") == 0) {
+        pack->lang = VC_LANG_NB;
+    } else {
+        rc = vc_fail(VC_EPARSE, "%s: language = '%s' is not supported (en, nb)", path,
+                     pack->language);
+        goto out_free_text;
+    }
     pack->reject_below = 0.6;
     const char *reject = setting(pack, "reject_below");
     if (reject) {
@@ -1541,6 +1632,59 @@ static const char *reply_in(const vc_pack *pack, const char *locale, const char 
                 return r->entries[j].value;
     }
     return NULL;
+}
+
+const char *vc_pack_language(const vc_pack *pack)
+{
+    return pack->language;
+}
+
+vc_language vc_pack_lang(const vc_pack *pack)
+{
+    return pack->lang;
+}
+
+const vc_pack_voice *vc_pack_brand_voice(const vc_pack *pack)
+{
+    return &pack->voice;
+}
+
+const char *vc_pack_default_locale(const vc_pack *pack)
+{
+    return pack->default_locale;
+}
+
+static const pack_replies *replies_of(const vc_pack *pack, const char *locale)
+{
+    for (size_t i = 0; locale && i < pack->n_replies; i++)
+        if (strcmp(pack->replies[i].locale, locale) == 0)
+            return &pack->replies[i];
+    return NULL;
+}
+
+const char *vc_pack_locale(const vc_pack *pack, size_t i)
+{
+    return i < pack->n_replies ? pack->replies[i].locale : NULL;
+}
+
+int vc_pack_has_locale(const vc_pack *pack, const char *locale)
+{
+    return replies_of(pack, locale) != NULL;
+}
+
+const char *vc_pack_reply_in(const vc_pack *pack, const char *locale, const char *key)
+{
+    const pack_replies *r = replies_of(pack, locale);
+    for (size_t i = 0; r && key && i < r->n; i++)
+        if (strcmp(r->entries[i].key, key) == 0)
+            return r->entries[i].value;
+    return NULL;
+}
+
+const char *vc_pack_reply_key(const vc_pack *pack, const char *locale, size_t i)
+{
+    const pack_replies *r = replies_of(pack, locale);
+    return r && i < r->n ? r->entries[i].key : NULL;
 }
 
 const char *vc_pack_reply(const vc_pack *pack, const char *locale, const char *key)

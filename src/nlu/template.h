@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "nlu/language.h"
 #include "nlu/understander.h"
 
 /* Deepest nesting of groups and rule references in one template. */
@@ -100,6 +101,8 @@ size_t vc_pack_speech_filler_count(const vc_pack *pack);
 const char *vc_pack_speech_filler(const vc_pack *pack, size_t i);
 /* pack.ini reject_below (default 0.6). */
 double vc_pack_reject_below(const vc_pack *pack);
+/* pack.ini language as an enum (vc_pack_language). */
+vc_language vc_pack_lang(const vc_pack *pack);
 
 /* The pack u was compiled from (for the recogniser's grammar compiler). */
 const vc_pack *vc_understander_pack(const vc_understander *u);

@@ -32,6 +32,7 @@ static int is_curly_apostrophe(const unsigned char *s, size_t i, size_t len)
 typedef struct {
     vc_tokens *out;
     size_t used; /* bytes of out->buf */
+    vc_language lang;
 } tok_writer;
 
 static int emit(tok_writer *w, const char *s, size_t n)
@@ -45,10 +46,16 @@ static int emit(tok_writer *w, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         text[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        /* Latin-1 capitals U+00C0..U+00DE bar U+00D7 (×): Æ Ø Å É -> æ ø å é */
+        if (c == 0xC3 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9E && (unsigned char)s[i + 1] != 0x97) {
+            text[i + 1] = (char)((unsigned char)s[i + 1] + 0x20);
+            i++;
+        }
     }
     text[n] = '\0';
     char *match = text + n + 1;
-    vc_singularise(text, match, n + 1);
+    vc_singularise_in(w->lang, text, match, n + 1);
     w->used += n + 1 + strlen(match) + 1;
     t->tok[t->n].text = text;
     t->tok[t->n].match = match;
@@ -58,8 +65,13 @@ static int emit(tok_writer *w, const char *s, size_t n)
 
 vc_status vc_tokenize(const char *text, size_t len, vc_tokens *out)
 {
+    return vc_tokenize_in(VC_LANG_EN, text, len, out);
+}
+
+vc_status vc_tokenize_in(vc_language lang, const char *text, size_t len, vc_tokens *out)
+{
     const unsigned char *s = (const unsigned char *)text;
-    tok_writer w = {out, 0};
+    tok_writer w = {out, 0, lang};
     char word[VC_TOKEN_MAX_BYTES + 1];
     int dollars = 0;
 
@@ -198,6 +210,55 @@ void vc_singularise(const char *word, char *out, size_t cap)
     } else {
         out[n - 1] = '\0';
     }
+}
+
+/* Norwegian endings, longest first (see tokens.h). */
+static const char *const nb_endings[] = {"ene", "er", "en", "et", "e", "a"};
+
+static void singularise_nb(char *w)
+{
+    size_t n = strlen(w);
+
+    if (n < 5)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] >= '0' && w[i] <= '9')
+            return;
+    for (int changed = 1; changed && n >= 5;) {
+        changed = 0;
+        for (size_t e = 0; e < sizeof nb_endings / sizeof nb_endings[0]; e++) {
+            size_t k = strlen(nb_endings[e]);
+            if (n >= k + 3 && ends_with(w, n, nb_endings[e])) {
+                n -= k;
+                w[n] = '\0';
+                changed = 1;
+                break;
+            }
+        }
+    }
+}
+
+void vc_singularise_in(vc_language lang, const char *word, char *out, size_t cap)
+{
+    if (lang != VC_LANG_NB) {
+        vc_singularise(word, out, cap);
+        return;
+    }
+    if (cap == 0)
+        return;
+    size_t n = 0;
+    const unsigned char *s = (const unsigned char *)word;
+    for (size_t i = 0; s[i] && n + 1 < cap;) {
+        if (s[i] == '\'') {
+            i++;
+        } else if (s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99) {
+            i += 3;
+        } else {
+            out[n++] = (char)s[i++];
+        }
+    }
+    out[n] = '\0';
+    singularise_nb(out);
 }
 
 /* ---- interned words ------------------------------------------------------ */

@@ -132,7 +132,8 @@ static int add_phrase(vc_understander *u, vc_phrase_trie *trie, vc_tokens *toks,
                       const char *value, int derived)
 {
     int32_t ids[VC_UTTERANCE_MAX_TOKENS];
-    if (vc_tokenize(phrase, strlen(phrase), toks) != VC_OK || toks->n == 0)
+    if (vc_tokenize_in(vc_pack_lang(u->pack), phrase, strlen(phrase), toks) != VC_OK ||
+        toks->n == 0)
         return 0;
     for (size_t i = 0; i < toks->n; i++) {
         ids[i] = vc_words_intern(u->words, toks->tok[i].match);
@@ -380,7 +381,7 @@ static int32_t compile(builder *b, const vc_tpl *t, int32_t start, int32_t captu
 
     switch (t->kind) {
     case VC_TPL_WORD: {
-        vc_singularise(t->word, match, sizeof match);
+        vc_singularise_in(vc_pack_lang(b->u->pack), t->word, match, sizeof match);
         int32_t w = vc_words_intern(b->u->words, match);
         if (w < 0) {
             b->rc = vc_fail(VC_ENOMEM, "pack %s: out of memory", vc_pack_name(b->u->pack));
@@ -622,7 +623,7 @@ static vc_status compile_lists_and_fillers(vc_understander *u)
         goto out_oom;
     for (size_t f = 0; f < u->n_fillers; f++) {
         const char *phrase = vc_pack_filler(u->pack, f);
-        if (vc_tokenize(phrase, strlen(phrase), toks) != VC_OK)
+        if (vc_tokenize_in(vc_pack_lang(u->pack), phrase, strlen(phrase), toks) != VC_OK)
             continue; /* the loader checked it */
         u->fillers[f].words = malloc((toks->n + 1) * sizeof *u->fillers[f].words);
         if (!u->fillers[f].words)
@@ -720,6 +721,7 @@ typedef struct {
     uint8_t n_digits[VC_UTTERANCE_MAX_TOKENS];
     uint8_t digits_len[VC_UTTERANCE_MAX_TOKENS][DIGITS_MAX_SPAN];
     uint8_t digits_count[VC_UTTERANCE_MAX_TOKENS][DIGITS_MAX_SPAN];
+    vc_language lang; /* the pack's: how numbers are said */
 } search;
 
 static int push(vc_understander *u, search *s, int32_t prev, int32_t trans, int cost, int text,
@@ -768,7 +770,7 @@ static void find_numbers(search *s, size_t q)
     s->numbers_done[q] = 1;
     s->n_numbers[q] = 0;
     for (size_t len = 1; len <= NUMBER_MAX_SPAN && q + len <= s->n; len++) {
-        if (vc_number_parse(s->text + q, len, &v) == len) {
+        if (vc_number_parse_in(s->lang, s->text + q, len, &v) == len) {
             s->number_len[q][s->n_numbers[q]] = (uint8_t)len;
             s->number_value[q][s->n_numbers[q]++] = v;
         }
@@ -781,7 +783,7 @@ static void find_digits(search *s, size_t q)
     s->digits_done[q] = 1;
     s->n_digits[q] = 0;
     for (size_t len = 1; len <= DIGITS_MAX_SPAN && q + len <= s->n; len++) {
-        if (vc_digits_parse(s->text + q, len, buf, sizeof buf) == len) {
+        if (vc_digits_parse_in(s->lang, s->text + q, len, buf, sizeof buf) == len) {
             s->digits_len[q][s->n_digits[q]] = (uint8_t)len;
             s->digits_count[q][s->n_digits[q]++] = (uint8_t)strlen(buf);
         }
@@ -993,14 +995,16 @@ static int make_slot(vc_understander *u, const search *s, const int32_t *steps, 
     }
     case VC_TPL_NUMBER: {
         char buf[64];
-        vc_number_parse(s->text + first->start, first->end - first->start, &slot->number);
+        vc_number_parse_in(s->lang, s->text + first->start, first->end - first->start,
+                           &slot->number);
         snprintf(buf, sizeof buf, "%.15g", slot->number);
         slot->type = VC_SLOT_NUMBER;
         slot->value = strdup(buf);
         return slot->value ? 0 : -1;
     }
     case VC_TPL_DIGITS:
-        vc_digits_parse(s->text + first->start, first->end - first->start, digits, sizeof digits);
+        vc_digits_parse_in(s->lang, s->text + first->start, first->end - first->start, digits,
+                           sizeof digits);
         slot->value = strdup(digits);
         return slot->value ? 0 : -1;
     case VC_TPL_TAG:
@@ -1053,7 +1057,7 @@ vc_status vc_understand(vc_understander *u, const char *text, vc_understanding *
     if (!u || !text || !out)
         return vc_fail(VC_EINVAL, "vc_understand: missing argument");
     size_t len = strnlen(text, VC_UTTERANCE_MAX_BYTES + 1);
-    if (vc_tokenize(text, len, &u->toks) != VC_OK) {
+    if (vc_tokenize_in(vc_pack_lang(u->pack), text, len, &u->toks) != VC_OK) {
         out->text = strdup(""); /* too long to be a command: rejected */
         return out->text ? VC_OK : vc_fail(VC_ENOMEM, "vc_understand: out of memory");
     }
@@ -1061,6 +1065,7 @@ vc_status vc_understand(vc_understander *u, const char *text, vc_understanding *
     if (!s)
         return vc_fail(VC_ENOMEM, "vc_understand: out of memory");
     s->n = u->toks.n;
+    s->lang = vc_pack_lang(u->pack);
     int nonfiller = 0;
     for (size_t i = 0; i < s->n; i++) {
         s->text[i] = u->toks.tok[i].text;

@@ -40,6 +40,49 @@ const char *vc_pack_setting(const vc_pack *pack, const char *key);
 /* The reply template `key` for locale ("en-US"), falling back to the pack's
  * default locale; NULL when the pack has none. Placeholders are {name}. */
 const char *vc_pack_reply(const vc_pack *pack, const char *locale, const char *key);
+/* The reply template `key` of replies/<locale>.ini only, with no fallback;
+ * NULL when that file lacks it or does not exist. */
+const char *vc_pack_reply_in(const vc_pack *pack, const char *locale, const char *key);
+/* The i-th key (from 0, in file order) of replies/<locale>.ini; NULL past
+ * the last one or when the pack has no such file. */
+const char *vc_pack_reply_key(const vc_pack *pack, const char *locale, size_t i);
+/* The i-th locale the pack has replies for (from 0, "en-US" for
+ * replies/en-US.ini); NULL past the last one. */
+const char *vc_pack_locale(const vc_pack *pack, size_t i);
+/* 1 when the pack has replies/<locale>.ini, else 0. */
+int vc_pack_has_locale(const vc_pack *pack, const char *locale);
+/* pack.ini default_locale ("en-US" when unset). */
+const char *vc_pack_default_locale(const vc_pack *pack);
+
+/* The language the pack's templates and slot lists are written in: pack.ini
+ * [pack] language, "en" (the default) or "nb" (Norwegian Bokmål); any other
+ * value fails the load. Numbers ("to hundre og femti") and word forms are
+ * understood the way of that language. The speech recogniser's acoustic
+ * model is English: only "en" packs can be listened for. */
+const char *vc_pack_language(const vc_pack *pack);
+
+/* The pack's brand voice, pack.ini [voice] (every key optional). The device
+ * config's [voice] merges over it; the bits have the values of
+ * VC_CONFIG_SET_* (core/config.h). */
+enum {
+    VC_PACK_VOICE_SET_VOICE = 1u << 0,
+    VC_PACK_VOICE_SET_RATE = 1u << 1,
+    VC_PACK_VOICE_SET_PITCH = 1u << 2,
+    VC_PACK_VOICE_SET_VOLUME = 1u << 3,
+};
+
+typedef struct {
+    const char *voice; /* espeak-ng voice ("nb", "en-us+f3"); "" when unset */
+    int rate;          /* words per minute, 80..450; 0 when unset */
+    int pitch;         /* 0..100; 0 when unset */
+    int volume;        /* 0..200; 0 when unset */
+    unsigned set;      /* VC_PACK_VOICE_SET_* of the keys pack.ini gives (pitch
+                          and volume may be set to 0) */
+} vc_pack_voice;
+
+/* Never NULL; lives as long as the pack. A bad value (rate = 20, an unknown
+ * key, a key given twice) fails vc_pack_load with VC_EPARSE naming it. */
+const vc_pack_voice *vc_pack_brand_voice(const vc_pack *pack);
 /* Dynamic lists the pack declares ("product" -> "catalog:products"). i from 0;
  * returns 0 past the last one. */
 int vc_pack_dynamic_list(const vc_pack *pack, size_t i, const char **list_name,

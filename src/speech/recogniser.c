@@ -355,6 +355,14 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
     *out = NULL;
     if (!u)
         return vc_fail(VC_EINVAL, "recogniser: no understander");
+    /* The acoustic model and dictionary are English (pocketsphinx-en-us). */
+    if (strcmp(vc_pack_language(vc_understander_pack(u)), "en") != 0)
+        return vc_fail(VC_EINVAL,
+                       "pack %s is written in '%s': speech recognition has an English "
+                       "acoustic model and listens for English packs only; use the text path "
+                       "(voxcart ask, chat) with this pack",
+                       vc_pack_name(vc_understander_pack(u)),
+                       vc_pack_language(vc_understander_pack(u)));
     if (!cfg)
         cfg = &defaults;
     snprintf(hmm, sizeof hmm, "%s", cfg->model_dir ? cfg->model_dir

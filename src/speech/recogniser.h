@@ -46,7 +46,9 @@ typedef struct {
 typedef struct vc_recogniser vc_recogniser;
 
 /* Compiles the grammar of u's pack and lists and starts a decoder. u must
- * outlive the recogniser (its lists are read again on update). */
+ * outlive the recogniser (its lists are read again on update). A pack not
+ * written in English (pack.ini language) fails with VC_EINVAL saying so:
+ * the only acoustic model is English. */
 VC_MUST_CHECK vc_status vc_recogniser_new(const vc_recogniser_config *cfg,
                                           const vc_understander *u, vc_recogniser **out);
 void vc_recogniser_free(vc_recogniser *r);

@@ -19,8 +19,11 @@
 #include "nlu/understander.h"
 
 #define DEMO_SEED VC_TEST_SOURCE_DIR "/models/store/demo.json"
+#define CAFE_SEED VC_TEST_SOURCE_DIR "/models/store/cafe.json"
+#define NB_SEED VC_TEST_SOURCE_DIR "/models/domains/retail-nb/store.json"
 #define RETAIL_PACK VC_TEST_SOURCE_DIR "/models/domains/retail"
 #define CAFE_PACK VC_TEST_SOURCE_DIR "/models/domains/cafe"
+#define RETAIL_NB_PACK VC_TEST_SOURCE_DIR "/models/domains/retail-nb"
 #define CUSTOMER "demo"
 
 typedef struct {
@@ -46,18 +49,24 @@ static inline void check_ok(vc_status st, const char *what)
         fail_msg("%s: %s (%s)", what, vc_status_name(st), vc_error_detail());
 }
 
-/* Opens a store seeded from the demo data and loads pack_dir. */
-static inline fixture *fixture_new(const char *pack_dir, int seed)
+/* Opens a store seeded from seed_path (NULL: empty) and loads pack_dir. */
+static inline fixture *fixture_new_seeded(const char *pack_dir, const char *seed_path)
 {
     fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     check_ok(vc_store_open(":memory:", &fx->store), "vc_store_open");
-    if (seed)
-        check_ok(vc_store_seed(fx->store, DEMO_SEED), "vc_store_seed demo.json");
+    if (seed_path)
+        check_ok(vc_store_seed(fx->store, seed_path), seed_path);
     check_ok(vc_pack_load(pack_dir, &fx->pack), pack_dir);
     fx->cfg.locale = "en-US";
     fx->cfg.customer_id = CUSTOMER;
     return fx;
+}
+
+/* Opens a store seeded from the demo data (seed: 1) and loads pack_dir. */
+static inline fixture *fixture_new(const char *pack_dir, int seed)
+{
+    return fixture_new_seeded(pack_dir, seed ? DEMO_SEED : NULL);
 }
 
 /* (Re)creates the dialog with fx->cfg as it is now. */

@@ -171,6 +171,159 @@ static void pack_ini_errors_name_the_line(void **state)
     }
 }
 
+static void the_language_is_english_unless_the_pack_says_nb(void **state)
+{
+    static const struct {
+        const char *ini, *language;
+    } cases[] = {
+        {"[pack]\nname = x\n", "en"},
+        {"[pack]\nname = x\nlanguage = en\n", "en"},
+        {"[pack]\nname = x\nlanguage = nb\n", "nb"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vc_pack *pack = NULL;
+        assert_int_equal(load(cases[i].ini, "[a]\nx\n", "one\n", &pack), VC_OK);
+        assert_string_equal(vc_pack_language(pack), cases[i].language);
+        vc_pack_free(pack);
+    }
+    vc_pack *pack = NULL;
+    assert_int_equal(load("[pack]\nname = x\nlanguage = de\n", "[a]\nx\n", "one\n", &pack),
+                     VC_EPARSE);
+    assert_null(pack);
+    assert_non_null(
+        strstr(vc_error_detail(), "pack.ini: language = 'de' is not supported (en, nb)"));
+}
+
+/* A Norwegian pack understands Norwegian numbers and word forms. */
+static void a_norwegian_pack_reads_its_numbers_and_forms(void **state)
+{
+    vc_pack *pack = NULL;
+    vc_understander *u = NULL;
+    vc_understanding r = {0};
+    (void)state;
+
+    assert_int_equal(load("[pack]\nname = x\nlanguage = nb\n[lists]\n"
+                          "ordinal = file:slots/ordinal.txt\n",
+                          "[reorder]\nbestill <quantity:number 1..99> pakke <ordinal>\n",
+                          "kaffefilter\n", &pack),
+                     VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_understand(u, "Bestill tjuefem PAKKER kaffefilter", &r), VC_OK);
+    assert_string_equal(r.intent, "reorder");
+    assert_true(vc_understanding_slot(&r, "quantity")->number == 25);
+    vc_understanding_clear(&r);
+    /* the same template in an English pack knows neither */
+    vc_understander_free(u);
+    vc_pack_free(pack);
+    assert_int_equal(load("[pack]\nname = x\n[lists]\nordinal = file:slots/ordinal.txt\n",
+                          "[reorder]\nbestill <quantity:number 1..99> pakke <ordinal>\n",
+                          "kaffefilter\n", &pack),
+                     VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_understand(u, "bestill tjuefem pakker kaffefilter", &r), VC_OK);
+    assert_null(r.intent);
+    vc_understanding_clear(&r);
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
+static void the_brand_voice_is_read_from_the_voice_section(void **state)
+{
+    vc_pack *pack = NULL;
+    const vc_pack_voice *v;
+    (void)state;
+
+    assert_int_equal(load("[pack]\nname = x\n[voice]\nvoice = nb\nrate = 160\npitch = 0\n"
+                          "volume = 120\n",
+                          "[a]\nx\n", "one\n", &pack),
+                     VC_OK);
+    v = vc_pack_brand_voice(pack);
+    assert_string_equal(v->voice, "nb");
+    assert_int_equal(v->rate, 160);
+    assert_int_equal(v->pitch, 0);
+    assert_int_equal(v->volume, 120);
+    assert_int_equal(v->set, VC_PACK_VOICE_SET_VOICE | VC_PACK_VOICE_SET_RATE |
+                                 VC_PACK_VOICE_SET_PITCH | VC_PACK_VOICE_SET_VOLUME);
+    vc_pack_free(pack);
+
+    /* every key optional: unset is 0 / "" with its bit clear */
+    assert_int_equal(
+        load("[pack]\nname = x\n[voice]\nrate = 200\n", "[a]\nx\n", "one\n", &pack), VC_OK);
+    v = vc_pack_brand_voice(pack);
+    assert_string_equal(v->voice, "");
+    assert_int_equal(v->rate, 200);
+    assert_int_equal(v->pitch, 0);
+    assert_int_equal(v->volume, 0);
+    assert_int_equal(v->set, VC_PACK_VOICE_SET_RATE);
+    vc_pack_free(pack);
+
+    assert_int_equal(load("[pack]\nname = x\n", "[a]\nx\n", "one\n", &pack), VC_OK);
+    v = vc_pack_brand_voice(pack);
+    assert_string_equal(v->voice, "");
+    assert_int_equal(v->set, 0);
+    vc_pack_free(pack);
+}
+
+static void bad_voice_settings_are_refused_naming_the_key(void **state)
+{
+    static const struct {
+        const char *voice, *problem;
+    } cases[] = {
+        {"rate = 20\n", "pack.ini:4: [voice] rate = '20' is not a whole number from 80 to 450"},
+        {"rate = fast\n", "[voice] rate = 'fast' is not a whole number"},
+        {"pitch = 101\n", "[voice] pitch = '101' is not a whole number from 0 to 100"},
+        {"volume = -1\n", "[voice] volume = '-1' is not a whole number from 0 to 200"},
+        {"volume = 1.5\n", "[voice] volume = '1.5'"},
+        {"voice = en us\n", "[voice] voice = 'en us' is not an espeak-ng voice name"},
+        {"speed = 100\n", "[voice] unknown key 'speed' (voice, rate, pitch, volume)"},
+        {"rate = 100\nrate = 120\n", "pack.ini:5: [voice] rate given twice"},
+        {"voice = nb\nvoice = en\n", "[voice] voice given twice"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char ini[256];
+        vc_pack *pack = NULL;
+        snprintf(ini, sizeof ini, "[pack]\nname = x\n[voice]\n%s", cases[i].voice);
+        vc_status rc = load(ini, "[a]\nx\n", "one\n", &pack);
+        if (rc != VC_EPARSE || pack || !strstr(vc_error_detail(), cases[i].problem))
+            fail_msg("case %zu: status %d detail '%s', want '%s'", i, rc, vc_error_detail(),
+                     cases[i].problem);
+    }
+}
+
+static void reply_locales_are_listed_and_read_without_fallback(void **state)
+{
+    vc_pack_file files[] = {
+        {"pack.ini", "[pack]\nname = x\n"},
+        {"intents.txt", "[a]\nx\n"},
+        {"replies/en-US.ini", "[replies]\ngreeting = Hi\nbye = Bye\n"},
+        {"replies/nb.ini", "[replies]\ngreeting = Hei\n"},
+    };
+    vc_pack *pack = NULL;
+    const char *a, *b;
+    (void)state;
+
+    assert_int_equal(vc_pack_load_memory(files, 4, &pack), VC_OK);
+    assert_string_equal(vc_pack_default_locale(pack), "en-US");
+    a = vc_pack_locale(pack, 0);
+    b = vc_pack_locale(pack, 1);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(vc_pack_locale(pack, 2));
+    assert_true((strcmp(a, "en-US") == 0 && strcmp(b, "nb") == 0) ||
+                (strcmp(a, "nb") == 0 && strcmp(b, "en-US") == 0));
+    assert_true(vc_pack_has_locale(pack, "nb"));
+    assert_false(vc_pack_has_locale(pack, "nb-NO"));
+    assert_null(vc_pack_reply_in(pack, "nb", "bye"));
+    assert_string_equal(vc_pack_reply(pack, "nb", "bye"), "Bye"); /* the fallback reader */
+    assert_string_equal(vc_pack_reply_key(pack, "en-US", 0), "greeting");
+    assert_string_equal(vc_pack_reply_key(pack, "en-US", 1), "bye");
+    assert_null(vc_pack_reply_key(pack, "en-US", 2));
+    assert_null(vc_pack_reply_key(pack, "de", 0));
+    vc_pack_free(pack);
+}
+
 static void long_ini_lines_are_read_whole(void **state)
 {
     char ini[2048], reply[1024];
@@ -284,6 +437,11 @@ int main(void)
         cmocka_unit_test(a_missing_pack_fails_naming_the_file),
         cmocka_unit_test(every_syntax_error_names_file_line_and_problem),
         cmocka_unit_test(pack_ini_errors_name_the_line),
+        cmocka_unit_test(the_language_is_english_unless_the_pack_says_nb),
+        cmocka_unit_test(a_norwegian_pack_reads_its_numbers_and_forms),
+        cmocka_unit_test(the_brand_voice_is_read_from_the_voice_section),
+        cmocka_unit_test(bad_voice_settings_are_refused_naming_the_key),
+        cmocka_unit_test(reply_locales_are_listed_and_read_without_fallback),
         cmocka_unit_test(long_ini_lines_are_read_whole),
         cmocka_unit_test(nesting_and_expansion_have_ceilings),
         cmocka_unit_test(a_line_starting_with_an_optional_is_a_template_not_a_section),

@@ -45,6 +45,9 @@ static void tokens_are_lower_case_words_without_punctuation(void **state)
         {"'quoted' dogs'", "quoted|dogs"},
         {"I\xE2\x80\x99m here", "i'm|here"},
         {"Bl\xC3\xA5" "b\xC3\xA6r syltet\xC3\xB8y", "bl\xC3\xA5" "b\xC3\xA6r|syltet\xC3\xB8y"},
+        /* the Latin-1 capitals are lower-cased too: Ø, Å, Æ, É; not × */
+        {"\xC3\x98KOLOGISK \xC3\x85PEN \xC3\x86RLIG CAF\xC3\x89 2\xC3\x97" "3",
+         "\xC3\xB8kologisk|\xC3\xA5pen|\xC3\xA6rlig|caf\xC3\xA9|2\xC3\x97" "3"},
         {"...", ""},
         {"", ""},
     };
@@ -153,6 +156,33 @@ static void the_match_form_drops_apostrophes_inside_a_word(void **state)
     assert_string_equal(out, "abc");
 }
 
+static void norwegian_forms_meet_in_one_match_form(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"pakke", "pakk"},          {"pakker", "pakk"},         {"pakken", "pakk"},
+        {"pakkene", "pakk"},        {"jakka", "jakk"},          {"bestilling", "bestilling"},
+        {"bestillingen", "bestilling"}, {"vanntett", "vanntett"}, {"vanntette", "vanntett"},
+        {"kroner", "kron"},         {"krone", "kron"},          {"filteret", "filt"},
+        {"filter", "filt"},         {"første", "først"},        {"ja", "ja"},
+        {"fire", "fire"},           {"andre", "andr"},          {"1x4", "1x4"},
+        {"kari's", "karis"},
+    };
+    char out[64];
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vc_singularise_in(VC_LANG_NB, cases[i].in, out, sizeof out);
+        if (strcmp(out, cases[i].out) != 0)
+            fail_msg("'%s' -> '%s', want '%s'", cases[i].in, out, cases[i].out);
+    }
+    /* English words keep the English rules */
+    vc_singularise_in(VC_LANG_EN, "boxes", out, sizeof out);
+    assert_string_equal(out, "box");
+    vc_singularise_in(VC_LANG_EN, "pakker", out, sizeof out);
+    assert_string_equal(out, "pakker");
+}
+
 static void words_are_interned_once(void **state)
 {
     (void)state;
@@ -182,6 +212,7 @@ int main(void)
         cmocka_unit_test(each_token_carries_its_match_form),
         cmocka_unit_test(apostrophes_are_dropped_from_the_match_form_only),
         cmocka_unit_test(the_match_form_drops_apostrophes_inside_a_word),
+        cmocka_unit_test(norwegian_forms_meet_in_one_match_form),
         cmocka_unit_test(words_are_interned_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

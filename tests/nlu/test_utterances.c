@@ -6,6 +6,7 @@
  * rejected. tests/nlu/unseen.tsv does the same for a shop the packs were
  * never written against (tests/data/other-catalog.json), with phrasings the
  * main table does not use: the templates must carry over to any catalog.
+ * tests/nlu/utterances_nb.tsv holds the Norwegian retail-nb pack's.
  * Row format and reporting: utterance_table.h. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -54,12 +55,25 @@ static void unseen_catalog_table_is_understood(void **state)
     assert_int_equal(st.failures, 0);
 }
 
+/* The Norwegian pack (language = nb) against its own seed catalog. */
+static void norwegian_table_is_understood(void **state)
+{
+    utterance_table_stats st;
+
+    (void)state;
+    utterance_table_run("utterances_nb.tsv", "models/domains/retail-nb/store.json", &st);
+    assert_true(st.rows >= 50);
+    assert_true(st.rejections >= 8);
+    assert_int_equal(st.failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(table_covers_both_packs_and_rejections),
         cmocka_unit_test(demo_catalog_table_is_understood),
         cmocka_unit_test(unseen_catalog_table_is_understood),
+        cmocka_unit_test(norwegian_table_is_understood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

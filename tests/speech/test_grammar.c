@@ -208,6 +208,22 @@ static void rejected_words_mean_nothing(void **state)
     unbuild(&b);
 }
 
+/* The only acoustic model is English: a Norwegian pack is refused by
+ * name, before any model is loaded, not decoded with English phones. */
+static void a_pack_not_in_english_is_refused_for_speech(void **state)
+{
+    (void)state;
+    built b;
+    vc_recogniser *rec = NULL;
+    build("[pack]\nname = butikk\ndefault_locale = nb\nlanguage = nb\n",
+          "[order]\nbestill (kaffe | te)\n", NULL, &b);
+    assert_int_equal(vc_recogniser_new(NULL, b.u, &rec), VC_EINVAL);
+    assert_null(rec);
+    assert_non_null(strstr(vc_error_detail(), "butikk"));
+    assert_non_null(strstr(vc_error_detail(), "English"));
+    unbuild(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +233,7 @@ int main(void)
         cmocka_unit_test(answer_intents_are_left_out_of_the_open_grammar),
         cmocka_unit_test(free_text_is_heard_as_catalog_phrases_and_their_heads),
         cmocka_unit_test(rejected_words_mean_nothing),
+        cmocka_unit_test(a_pack_not_in_english_is_refused_for_speech),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
