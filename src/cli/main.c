@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "assistant/assistant.h"
@@ -17,9 +19,11 @@
 #include "audio/capture.h"
 #include "audio/trigger.h"
 #include "build_config.h"
+#include "commerce/metrics.h"
 #include "core/fsutil.h"
 #include "core/utf8.h"
 #include "eval.h"
+#include "stats.h"
 #include "speech/recogniser.h"
 #include "speech/synthesiser.h"
 #include "speech/wakeword.h"
@@ -49,6 +53,9 @@ static const char usage[] =
     "  ask TEXT                   one dialog turn; the conversation carries on across calls\n"
     "  chat                       an interactive text conversation\n"
     "  catalog import FILE.json   replace the store's catalog (all or nothing)\n"
+    "  stats [--since DAYS] [--json]\n"
+    "                             conversation metrics: completion, conversion, order\n"
+    "                             value, response time, hand-overs, rejections\n"
     "  version                    print the version\n"
     "\n"
     "options:\n"
@@ -62,7 +69,9 @@ static const char usage[] =
     "      --speak          `ask`, `chat`: also speak the replies\n"
     "      --wav-dir DIR    write spoken replies as WAV files to DIR\n"
     "      --json           `understand`, `transcribe`, `listen`: one JSON object per\n"
-    "                       input or utterance, one a line; `eval`: a JSON summary\n"
+    "                       input or utterance, one a line; `eval`, `stats`: a JSON\n"
+    "                       summary\n"
+    "      --since DAYS     `stats`: only conversations of the last DAYS days\n"
     "      --raw-rate N     audio files are headerless s16le mono at N Hz\n"
     "      --labels FILE    `eval`: file name -> {\"intent\", \"slots\"} (JSON)\n"
     "      --noise FILE     `eval`: noise mixed into the recordings\n"
@@ -115,6 +124,7 @@ typedef struct {
     int json;
     int new_session;
     int speak;
+    unsigned long long since_days; /* `stats`; 0: all */
 } options;
 
 static int fail(const char *what)
@@ -196,7 +206,6 @@ static vc_status open_recogniser(vc_assistant *a, vc_recogniser **out)
 {
     vc_recogniser_config rcfg = {0};
     char lexicon[1024];
-
     rcfg.lexicon = project_lexicon(lexicon, sizeof lexicon);
     return vc_recogniser_new(&rcfg, vc_assistant_understander(a), out);
 }
@@ -897,7 +906,73 @@ typedef struct {
     vc_assistant *assistant;
     vc_synthesiser *voice; /* NULL: print only */
     int show_understanding;
+    /* conversation metrics (commerce/metrics.h); NULL: none kept (demo) */
+    vc_store *metrics;
+    const char *customer;
+    const char *session; /* `ask`'s, so that the next call goes on with it */
+    int64_t metrics_id;  /* the open conversation; 0: none */
 } conversation;
+
+/* Metrics are best-effort: a failure is said and the conversation goes on. */
+static void metrics_failed(const char *what)
+{
+    fprintf(stderr, "voxcart: metrics: %s: %s\n", what, vc_error_detail());
+}
+
+static void metrics_end(conversation *c, vc_metrics_outcome outcome)
+{
+    if (!c->metrics || !c->metrics_id)
+        return;
+    if (vc_metrics_conversation_end(c->metrics, c->metrics_id, outcome) != VC_OK)
+        metrics_failed("ending the conversation");
+    c->metrics_id = 0;
+}
+
+/* The order's value as the store priced it. */
+static void metrics_order(conversation *c, const char *number)
+{
+    vc_order o = {0};
+
+    if (vc_store_order_by_number(vc_assistant_store(c->assistant), c->customer, number, &o) !=
+            VC_OK ||
+        vc_metrics_add_order(c->metrics, c->metrics_id, number, llround(o.total * 100),
+                             o.currency) != VC_OK)
+        metrics_failed("recording the order");
+    vc_order_clear(&o);
+}
+
+/* A typed turn: the conversation begins with its first turn and ends when
+ * the dialog says it is over or hands it to a person. No response time: the
+ * text path has no end of speech. */
+static void metrics_turn(conversation *c, const vc_understanding *u, const vc_turn *t)
+{
+    vc_metrics_turn mt = {.intent = u->intent, .response_ms = -1, .speech_ms = -1};
+
+    if (!c->metrics)
+        return;
+    if (!c->metrics_id) {
+        vc_metrics_conversation mc = {
+            .domain = vc_pack_name(vc_assistant_pack(c->assistant)),
+            .started_by = "text",
+            .customer = c->customer && c->customer[0] ? c->customer : NULL,
+            .session = c->session,
+        };
+        if (vc_metrics_conversation_begin(c->metrics, &mc, &c->metrics_id) != VC_OK) {
+            metrics_failed("beginning a conversation");
+            return;
+        }
+    }
+    if (vc_metrics_add_turn(c->metrics, c->metrics_id, &mt) != VC_OK)
+        metrics_failed("recording the turn");
+    if (t->order_placed && t->order_number)
+        metrics_order(c, t->order_number);
+    if (t->handover && vc_metrics_add_handover(c->metrics, c->metrics_id) != VC_OK)
+        metrics_failed("recording the hand-over");
+    if (t->handover)
+        metrics_end(c, VC_OUTCOME_HANDED_OVER);
+    else if (t->finished)
+        metrics_end(c, t->order_placed ? VC_OUTCOME_COMPLETED : VC_OUTCOME_CANCELLED);
+}
 
 /* Prints reply and speaks its spoken form (speech; NULL: reply). */
 static void say(conversation *c, const char *reply, const char *speech)
@@ -929,8 +1004,10 @@ static int turn(conversation *c, const char *text, int *finished)
     }
     if (vc_dialog_turn(vc_assistant_dialog(c->assistant), &u, &t) != VC_OK) {
         vc_understanding_clear(&u);
+        metrics_end(c, VC_OUTCOME_ERROR);
         return fail("dialog");
     }
+    metrics_turn(c, &u, &t);
     say(c, t.reply, t.speech);
     if (t.order_placed)
         printf("          (order %s placed)\n", t.order_number ? t.order_number : "?");
@@ -963,6 +1040,14 @@ static int cmd_ask(const options *o, int argc, char **argv)
         ret = fail("speech");
         goto out;
     }
+    c.metrics = vc_assistant_store(c.assistant);
+    c.customer = cfg.customer_id;
+    c.session = session;
+    rc = vc_metrics_open_conversation(c.metrics, session, &c.metrics_id);
+    if (rc != VC_OK && rc != VC_ENOTFOUND)
+        metrics_failed("finding the session's conversation");
+    if (o->new_session)
+        metrics_end(&c, VC_OUTCOME_ABANDONED);
     if (!o->new_session) {
         rc = vc_store_session_get(vc_assistant_store(c.assistant), session, &state);
         if (rc == VC_OK && vc_dialog_restore(vc_assistant_dialog(c.assistant), state) != VC_OK)
@@ -1014,6 +1099,8 @@ static int cmd_chat(const options *o)
         ret = fail("dialog");
         goto out;
     }
+    c.metrics = vc_assistant_store(c.assistant);
+    c.customer = cfg.customer_id;
     say(&c, greeting, NULL);
     for (;;) {
         size_t n;
@@ -1052,6 +1139,8 @@ static int cmd_chat(const options *o)
     }
     ret = refused;
 out:
+    /* the customer walked away from an unfinished conversation */
+    metrics_end(&c, VC_OUTCOME_ABANDONED);
     free(greeting);
     vc_synthesiser_free(c.voice);
     vc_assistant_free(c.assistant);
@@ -1170,6 +1259,37 @@ out:
     return ret;
 }
 
+/* ---- stats ------------------------------------------------------------------ */
+
+static int cmd_stats(const options *o, int argc)
+{
+    vc_metrics_summary m;
+    vc_assistant *a = NULL;
+    vc_config cfg;
+    int64_t since = 0;
+    int ret;
+
+    if (argc != 0) {
+        fprintf(stderr, "usage: voxcart stats [--since DAYS] [--json]\n");
+        return 2;
+    }
+    if (o->catalog) {
+        fprintf(stderr, "voxcart stats: --catalog uses a throw-away store with no metrics "
+                        "(use --store to choose the store)\n");
+        return 2;
+    }
+    if (open_assistant(o, &cfg, &a) != VC_OK)
+        return fail("stats");
+    if (o->since_days)
+        since = (int64_t)time(NULL) - (int64_t)o->since_days * 86400;
+    if (vc_metrics_summary_get(vc_assistant_store(a), since, &m) != VC_OK)
+        ret = fail("stats");
+    else
+        ret = o->json ? vc_stats_print_json(&m, since) : (vc_stats_print(&m, since), 0);
+    vc_assistant_free(a);
+    return ret;
+}
+
 /* A whole decimal number from min to max, or a message and -1. */
 static int parse_count(const char *text, const char *option, unsigned long long min,
                        unsigned long long max, unsigned long long *out)
@@ -1234,6 +1354,7 @@ int main(int argc, char **argv)
         {"trigger", required_argument, NULL, 'T'},
         {"wake-threshold", required_argument, NULL, 'H'},
         {"wake-phone-loop", required_argument, NULL, 'Q'},
+        {"since", required_argument, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1314,6 +1435,12 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'Y':
+            if (parse_count(optarg, "--since", 1, 36500, &o.since_days) != 0) {
+                free(o.texts);
+                return 2;
+            }
+            break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }
@@ -1349,6 +1476,8 @@ int main(int argc, char **argv)
         ret = cmd_demo(&o);
     else if (strcmp(cmd, "catalog") == 0)
         ret = cmd_catalog(&o, argc, argv);
+    else if (strcmp(cmd, "stats") == 0)
+        ret = cmd_stats(&o, argc);
     else if (strcmp(cmd, "version") == 0)
         ret = (printf("voxcart %s (board %s)\n", VC_VERSION, VC_BOARD), 0);
     else if (strcmp(cmd, "help") == 0)

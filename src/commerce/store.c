@@ -18,7 +18,7 @@
 
 /* "vcrt": marks a database as a voxcart store (PRAGMA application_id). */
 #define STORE_APPLICATION_ID 0x76637274
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 #define MAX_ORDER_LINES 100
@@ -32,6 +32,7 @@
 struct vc_store {
     sqlite3 *db;
     char *path;
+    long long metrics_event_cap; /* metrics.c's bound on its events; 0: its default */
 };
 
 /* Version 1. A later version appends a migration to migrations[] (the SQL
@@ -92,7 +93,52 @@ static const char schema_v1[] =
     "  state TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL);";
 
-static const char *const migrations[] = {NULL};
+/* Version 2: conversation metrics (metrics.c) and the events they queue for
+ * the backend. New tables only: the data of version 1 is left as it was.
+ * Times are Unix seconds. Neither heard text nor audio is kept here. */
+static const char migration_v2[] =
+    "CREATE TABLE IF NOT EXISTS conversations("
+    /* AUTOINCREMENT: events name conversations by id, so ids are never reused */
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    /* the CLI's --session, so that `ask` can carry a conversation across calls */
+    "  session TEXT,"
+    "  customer_id TEXT,"
+    "  domain TEXT NOT NULL,"
+    "  started_by TEXT NOT NULL CHECK(started_by IN ('wake_word','push_to_talk','text')),"
+    "  started_at INTEGER NOT NULL,"
+    "  ended_at INTEGER,"
+    "  outcome TEXT CHECK(outcome IN"
+    "    ('completed','cancelled','abandoned','handed_over','error')),"
+    "  turns INTEGER NOT NULL DEFAULT 0,"
+    "  handovers INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS conversations_by_start ON conversations(started_at);"
+    "CREATE INDEX IF NOT EXISTS conversations_open ON conversations(session)"
+    "  WHERE ended_at IS NULL;"
+    "CREATE TABLE IF NOT EXISTS conversation_turns("
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+    "  turn INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  intent TEXT,"                                 /* NULL: not understood */
+    "  response_ms INTEGER CHECK(response_ms >= 0)," /* NULL: not measured */
+    "  speech_ms INTEGER CHECK(speech_ms >= 0),"
+    "  PRIMARY KEY(conversation_id, turn));"
+    "CREATE TABLE IF NOT EXISTS conversation_orders("
+    "  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+    "  order_number TEXT NOT NULL,"
+    "  value_cents INTEGER NOT NULL CHECK(value_cents >= 0),"
+    "  currency TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY(conversation_id, order_number));"
+    /* AUTOINCREMENT: the backend may take an event's id as its identity */
+    "CREATE TABLE IF NOT EXISTS events("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  created_at INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  sent_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS events_unsent ON events(id) WHERE sent_at IS NULL;";
+
+static const char *const migrations[] = {migration_v2};
 
 /* ---- errors and statements ------------------------------------------------- */
 
@@ -398,6 +444,26 @@ void vc_store_close(vc_store *s)
     sqlite3_close(s->db);
     free(s->path);
     free(s);
+}
+
+sqlite3 *vc_store_db(vc_store *s)
+{
+    return s->db;
+}
+
+const char *vc_store_path(const vc_store *s)
+{
+    return s->path;
+}
+
+long long vc_store_metrics_event_cap(const vc_store *s)
+{
+    return s->metrics_event_cap;
+}
+
+void vc_store_set_metrics_event_cap(vc_store *s, long long cap)
+{
+    s->metrics_event_cap = cap;
 }
 
 vc_status vc_store_limit_pages(vc_store *s, long long pages, long long *actual)

@@ -1,5 +1,6 @@
 /* The device's store: SQLite (WAL) holding the catalog, customers, their
- * order history, orders placed here, hand-over requests and dialog sessions.
+ * order history, orders placed here, hand-over requests, dialog sessions
+ * and conversation metrics (metrics.h).
  *
  * Every write is one transaction: a failure (a full disk, a killed process)
  * leaves the previous state intact. Not thread-safe: one store per thread. */

@@ -3,7 +3,19 @@
 #ifndef VC_STORE_INTERNAL_H
 #define VC_STORE_INTERNAL_H
 
+#include <sqlite3.h>
+
 #include "commerce/store.h"
+
+/* The store's connection and its file name (for messages), for the modules
+ * of src/commerce that keep their own tables in the store (metrics.c). */
+sqlite3 *vc_store_db(vc_store *s);
+const char *vc_store_path(const vc_store *s);
+
+/* Where metrics.c keeps its bound on the events table for this store (see
+ * vc_metrics_set_event_cap); 0 until set. */
+long long vc_store_metrics_event_cap(const vc_store *s);
+void vc_store_set_metrics_event_cap(vc_store *s, long long cap);
 
 /* Caps this connection's database at pages pages (PRAGMA max_page_count), so
  * that a write needing more fails as on a full disk (SQLITE_FULL). SQLite
