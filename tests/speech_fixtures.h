@@ -64,6 +64,22 @@ static inline int16_t *vc_test_read_raw(const char *path, size_t *n)
 
 /* ---- synthesised speech --------------------------------------------------- */
 
+/* text spoken by s (a VC_SPEAK_WAV synthesiser: its voice, rate, pitch),
+ * read back at 16 kHz into *out; the WAV file is removed. 0 on success. */
+static inline int vc_test_speak_with(vc_synthesiser *s, const char *text, vc_audio *out)
+{
+    char *path = NULL;
+    int rc = -1;
+
+    if (vc_synthesiser_speak(s, text, &path) == VC_OK &&
+        vc_audio_read_file(path, NULL, out) == VC_OK)
+        rc = 0;
+    if (path)
+        unlink(path);
+    free(path);
+    return rc;
+}
+
 /* text spoken by espeak-ng (voice, words a minute), read back at 16 kHz
  * into *out; 0 on success. */
 static inline int vc_test_speak(const char *voice, int rate, const char *text, vc_audio *out)
@@ -72,13 +88,10 @@ static inline int vc_test_speak(const char *voice, int rate, const char *text, v
     vc_synthesiser_config c = {.mode = VC_SPEAK_WAV, .voice = voice, .rate = rate, .pitch = 50,
                                .volume = 100, .wav_dir = d ? d->path : NULL};
     vc_synthesiser *s = NULL;
-    char *path = NULL;
     int rc = -1;
 
-    if (d && vc_synthesiser_new(&c, &s) == VC_OK && vc_synthesiser_speak(s, text, &path) == VC_OK &&
-        vc_audio_read_file(path, NULL, out) == VC_OK)
+    if (d && vc_synthesiser_new(&c, &s) == VC_OK && vc_test_speak_with(s, text, out) == 0)
         rc = 0;
-    free(path);
     vc_synthesiser_free(s);
     vc_test_dir_free(d);
     return rc;
