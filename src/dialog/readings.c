@@ -266,14 +266,71 @@ static void nb_amount(long long n, const char *one, const char *many, int neuter
     put(t, many);
 }
 
+/* en-US: "three dollars and forty-nine cents"; espeak-ng reads "$3.49"
+ * as "dollar three point four nine". */
+static const struct {
+    const char *code, *one, *many, *cent, *cents;
+} en_currencies[] = {
+    {"USD", "dollar", "dollars", "cent", "cents"},
+    {"EUR", "euro", "euros", "cent", "cents"},
+    {"GBP", "pound", "pounds", "penny", "pence"},
+    {"NOK", "krone", "kroner", "øre", "øre"},
+};
+
+static void en_money_spoken(long long cents, const char *currency, text_out *t)
+{
+    long long whole = cents / 100, frac = cents % 100;
+    size_t i = 0, n = sizeof en_currencies / sizeof en_currencies[0];
+    char words[256];
+
+    if (no_currency(currency))
+        currency = "USD";
+    while (i < n && strcmp(currency, en_currencies[i].code) != 0)
+        i++;
+    if (i == n) {
+        /* "three point four nine CHF" */
+        vc_number_words(VC_READ_EN_US, whole, words, sizeof words);
+        put(t, words);
+        if (frac) {
+            put(t, " point ");
+            vc_number_words(VC_READ_EN_US, frac / 10, words, sizeof words);
+            put(t, words);
+            if (frac % 10) {
+                put(t, " ");
+                vc_number_words(VC_READ_EN_US, frac % 10, words, sizeof words);
+                put(t, words);
+            }
+        }
+        put(t, " ");
+        put(t, currency);
+        return;
+    }
+    if (whole || !frac) {
+        vc_number_words(VC_READ_EN_US, whole, words, sizeof words);
+        put(t, words);
+        put(t, " ");
+        put(t, whole == 1 ? en_currencies[i].one : en_currencies[i].many);
+    }
+    if (frac) {
+        if (whole)
+            put(t, " and ");
+        vc_number_words(VC_READ_EN_US, frac, words, sizeof words);
+        put(t, words);
+        put(t, " ");
+        put(t, frac == 1 ? en_currencies[i].cent : en_currencies[i].cents);
+    }
+}
+
 void vc_money_spoken(vc_reading r, long long cents, const char *currency, char *out, size_t cap)
 {
     const nb_currency *c = NULL;
     text_out t = text_start(out, cap);
     long long whole, frac;
 
+    if (cents < 0)
+        cents = 0;
     if (r != VC_READ_NB) {
-        vc_money_display(r, cents, currency, 0, out, cap);
+        en_money_spoken(cents, currency, &t);
         return;
     }
     if (cents < 0)

@@ -4,8 +4,10 @@
  * The display form is what a screen or a chat shows ("kr 49,90", "2
  * pakker"); the spoken form is what the synthesiser is given, with amounts,
  * counts and digits in words where espeak-ng would misread the display form
- * ("førtini kroner og nitti øre", "to pakker", "åtte null to"). For en-US the
- * two are the same: espeak-ng reads "$3.49" and "2 packs" well.
+ * ("førtini kroner og nitti øre", "to pakker", "åtte null to"). For en-US
+ * only amounts differ ("three dollars and forty-nine cents": espeak-ng
+ * reads "$3.49" as "dollar three point four nine"); it reads "2 packs" and
+ * "8 0 2" well.
  *
  * Every function writes a NUL-terminated string of at most cap - 1 bytes
  * (cut to fit, never overflowing; cap >= 1) and never fails. docs/dialog.md
