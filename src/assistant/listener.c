@@ -71,6 +71,10 @@ struct vc_listener {
     uint64_t wait_from;
     unsigned woke_by;
     uint64_t woke_at; /* where listening starts; 0 without a trigger */
+
+    void (*on_speech)(void *ctx, uint64_t speech_start, uint64_t confirmed_at);
+    vc_status (*on_read)(void *ctx);
+    void *hook_ctx;
 };
 
 /* ---- sources ---------------------------------------------------------------- */
@@ -118,12 +122,8 @@ void vc_listener_memory_source(vc_listener_memory *m, const int16_t *pcm, size_t
 
 void vc_listener_config_defaults(vc_listener_config *cfg)
 {
-    cfg->endpointer = NULL;
-    cfg->dsp = NULL;
+    memset(cfg, 0, sizeof *cfg);
     cfg->smart_eou_ms = VC_LISTENER_SMART_EOU_MS;
-    cfg->trigger = 0;
-    cfg->wake = NULL;
-    cfg->button = NULL;
 }
 
 static uint64_t ms_to_samples(int ms)
@@ -179,6 +179,9 @@ vc_status vc_listener_new(const vc_listener_config *cfg, vc_recogniser *rec, vc_
     l->rec = rec;
     l->und = und;
     l->trigger = cfg->trigger;
+    l->on_speech = cfg->on_speech;
+    l->on_read = cfg->on_read;
+    l->hook_ctx = cfg->hook_ctx;
     l->wake = cfg->trigger & VC_TRIGGER_WAKE_WORD ? cfg->wake : NULL;
     l->button = cfg->trigger & VC_TRIGGER_PUSH_TO_TALK ? cfg->button : NULL;
     l->woken = !cfg->trigger;
@@ -237,6 +240,7 @@ const char *vc_listen_outcome_name(vc_listen_outcome o)
 static vc_status empty_result(vc_listener *l, vc_listen_outcome outcome, vc_listener_result *out)
 {
     out->outcome = outcome;
+    out->stream_at = l->pos;
     out->transcript.text = strdup("");
     if (!out->transcript.text)
         return vc_fail(VC_ENOMEM, "listener: out of memory");
@@ -379,6 +383,7 @@ static vc_status conclude(vc_listener *l, const vc_endpointer_event *ev, int sma
     out->utterance_end = l->fed_to; /* what the recogniser heard */
     out->speech_end = ev->sample;
     out->decided_at = l->pos;
+    out->stream_at = l->pos;
     out->smart_eou = smart;
     out->redecodes = l->redecodes;
     out->result_wall_seconds = seconds_since(&decided->wall, CLOCK_MONOTONIC);
@@ -507,6 +512,8 @@ static vc_status step(vc_listener *l, int16_t *frame, vc_listener_result *out, i
          * the wake phrase */
         l->utterance_start = ev.utterance_start < l->woke_at ? l->woke_at : ev.utterance_start;
         l->redecodes = 0;
+        if (l->on_speech)
+            l->on_speech(l->hook_ctx, ev.sample, l->pos);
         return decode_from_start(l);
     case VC_EP_EVENT_TIMED_OUT:
         *done = 1;
@@ -573,6 +580,8 @@ static vc_status listen(vc_listener *l, const vc_listener_source *src, vc_listen
             return rc;
         l->in_n += got > READ_SAMPLES - l->in_n ? READ_SAMPLES - l->in_n : got;
         l->source_ended = ended;
+        if (l->on_read && (rc = l->on_read(l->hook_ctx)) != VC_OK)
+            return rc;
     }
 }
 
@@ -612,6 +621,34 @@ vc_status vc_listener_listen(vc_listener *l, const vc_listener_source *src,
             l->woken = 0;
     }
     return VC_OK;
+}
+
+vc_status vc_listener_set_no_speech_timeout(vc_listener *l, int ms)
+{
+    if (!l)
+        return vc_fail(VC_EINVAL, "vc_listener_set_no_speech_timeout: l is NULL");
+    return vc_endpointer_set_no_speech_timeout(l->ep, ms);
+}
+
+vc_status vc_listener_set_smart_eou(vc_listener *l, int ms)
+{
+    if (!l)
+        return vc_fail(VC_EINVAL, "vc_listener_set_smart_eou: l is NULL");
+    if (ms < 0 || ms > 60000)
+        return vc_fail(VC_EINVAL, "listener: smart_eou_ms %d is outside 0..60000", ms);
+    l->smart_eou = ms_to_samples(ms);
+    l->ahead_whole = ms ? ahead_point(l->kept, ms) : l->ahead_any;
+    return VC_OK;
+}
+
+void vc_listener_skip_trigger(vc_listener *l)
+{
+    if (!l || !l->trigger)
+        return;
+    l->woken = 1;
+    l->wait_started = 0;
+    l->woke_by = 0;
+    l->woke_at = l->pos;
 }
 
 void vc_listener_free(vc_listener *l)

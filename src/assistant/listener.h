@@ -100,6 +100,19 @@ typedef struct {
      * press while an utterance is being listened to starts the next
      * listening at once. The caller's: it must outlive the listener. */
     vc_button *button;
+    /* Called once per utterance when its speech is confirmed (the
+     * endpointer's min_speech_ms after it began), with the stream position
+     * of its first speech sample and where the stream is as it is
+     * confirmed: the device loop stops a reply there (barge-in). NULL:
+     * nothing. */
+    void (*on_speech)(void *ctx, uint64_t speech_start, uint64_t confirmed_at);
+    /* Called after each read of the source (every 100 ms or less on a
+     * live device, also while waiting for the trigger): the device loop
+     * pings the watchdog and checks for SIGTERM there. A status other than
+     * VC_OK ends the listen with it (VC_ECANCELLED for a stop). NULL:
+     * nothing. */
+    vc_status (*on_read)(void *ctx);
+    void *hook_ctx; /* for on_speech and on_read */
 } vc_listener_config;
 
 /* 300 ms: the endpointer's notes measured 300 ms of trailing silence
@@ -135,6 +148,8 @@ typedef struct {
      * past the last speech sample), and where the stream was when the end
      * was decided. All 0 without an utterance. */
     uint64_t utterance_start, utterance_end, speech_end, decided_at;
+    /* Where the stream was when this result came, every outcome. */
+    uint64_t stream_at;
     int smart_eou; /* 1: ended by smart end-of-utterance */
     /* Times speech resumed after the recogniser had finished the utterance
      * ahead (listener.c), each costing a decode of the utterance so far. */
@@ -166,6 +181,22 @@ VC_MUST_CHECK vc_status vc_listener_new(const vc_listener_config *cfg, vc_recogn
                                         vc_understander *und, vc_listener **out);
 /* Accepts NULL. */
 void vc_listener_free(vc_listener *l);
+
+/* How long the next listens wait for speech before VC_LISTEN_TIMED_OUT
+ * (the endpointer's no_speech_timeout_ms; 0 = never). The device loop
+ * waits the length of its reply plus the follow-up timeout after a
+ * question. Bad values fail as vc_endpointer_set_no_speech_timeout's. */
+VC_MUST_CHECK vc_status vc_listener_set_no_speech_timeout(vc_listener *l, int ms);
+
+/* Changes smart_eou_ms (0 = off) for the next utterances: the device loop
+ * ends an answer to its question sooner than an opening request. A
+ * negative value fails with VC_EINVAL. */
+VC_MUST_CHECK vc_status vc_listener_set_smart_eou(vc_listener *l, int ms);
+
+/* The next call listens for one utterance at once, as if the trigger had
+ * fired where the stream is now (a follow-up answer needs no wake word).
+ * Without a trigger every call does that anyway. */
+void vc_listener_skip_trigger(vc_listener *l);
 
 /* Reads src until one result is ready, and fills *out (cleared with
  * vc_listener_result_clear). Blocks as long as the source does. The stream

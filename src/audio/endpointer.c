@@ -145,6 +145,17 @@ vc_status vc_endpointer_new(const vc_endpointer_config *cfg, vc_endpointer **out
     return VC_OK;
 }
 
+vc_status vc_endpointer_set_no_speech_timeout(vc_endpointer *ep, int ms)
+{
+    if (!ep)
+        return vc_fail(VC_EINVAL, "vc_endpointer_set_no_speech_timeout: ep is NULL");
+    if (ms < 0 || ms > 3600000)
+        return vc_fail(VC_EINVAL, "endpointer: no_speech_timeout_ms %d is outside 0..3600000", ms);
+    ep->cfg.no_speech_timeout_ms = ms;
+    ep->timeout = ms_to_samples(ms);
+    return VC_OK;
+}
+
 void vc_endpointer_reset(vc_endpointer *ep)
 {
     if (!ep)

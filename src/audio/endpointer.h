@@ -140,6 +140,11 @@ VC_MUST_CHECK vc_status vc_endpointer_end_now(vc_endpointer *ep, vc_endpointer_e
  * keeping the noise floor learnt so far and the sample count. */
 void vc_endpointer_reset(vc_endpointer *ep);
 
+/* Changes no_speech_timeout_ms (0 = never), counted from the last reset: a
+ * follow-up question waits as long as its reply plays plus the follow-up
+ * timeout. A negative or over-an-hour value fails with VC_EINVAL. */
+VC_MUST_CHECK vc_status vc_endpointer_set_no_speech_timeout(vc_endpointer *ep, int ms);
+
 vc_endpointer_state vc_endpointer_get_state(const vc_endpointer *ep);
 /* Samples since the last speech frame of the utterance in progress (its
  * trailing silence so far, a whole number of frames); 0 outside IN_SPEECH.

@@ -23,6 +23,7 @@
 #include "core/fsutil.h"
 #include "core/utf8.h"
 #include "eval.h"
+#include "run.h"
 #include "stats.h"
 #include "speech/recogniser.h"
 #include "speech/synthesiser.h"
@@ -36,6 +37,11 @@ static const char usage[] =
     "Offline voice-commerce assistant.\n"
     "\n"
     "commands:\n"
+    "  run [--live | --script] [--trigger T] [--device D] [--wav-dir DIR] [--json]\n"
+    "                             the device: wake word or button, listen, answer by\n"
+    "                             voice, follow-ups, barge-in; without a microphone, a\n"
+    "                             scripted conversation through the same loop, recorded\n"
+    "                             to WAV files, with the transcript and its timings\n"
     "  demo                       a scripted conversation on the embedded defaults,\n"
     "                             replies printed and spoken (audio device or WAV files)\n"
     "  understand [--json] (--text TEXT | --text-file FILE | FILE.wav ...)\n"
@@ -125,6 +131,7 @@ typedef struct {
     int new_session;
     int speak;
     unsigned long long since_days; /* `stats`; 0: all */
+    const char *run_mode; /* `run`: NULL (auto), "live", "script" */
 } options;
 
 static int fail(const char *what)
@@ -1326,6 +1333,28 @@ static int parse_probability(const char *text, const char *option, double *out)
     return 0;
 }
 
+static vc_status run_open(void *ctx, vc_config *cfg, vc_assistant **a)
+{
+    return open_assistant(ctx, cfg, a);
+}
+
+static int cmd_run(const options *o)
+{
+    char lexicon[1024];
+    vc_run_options ro = {
+        .open = run_open,
+        .ctx = (void *)o,
+        .lexicon = project_lexicon(lexicon, sizeof lexicon),
+        .mode = o->run_mode,
+        .trigger = o->trigger,
+        .device = o->device,
+        .wav_dir = o->wav_dir,
+        .json = o->json,
+        .exit_when_ready = o->exit_when_ready,
+    };
+    return vc_cli_run(&ro);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -1355,6 +1384,8 @@ int main(int argc, char **argv)
         {"wake-threshold", required_argument, NULL, 'H'},
         {"wake-phone-loop", required_argument, NULL, 'Q'},
         {"since", required_argument, NULL, 'Y'},
+        {"live", no_argument, NULL, 'V'},
+        {"script", no_argument, NULL, 'Z'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1441,6 +1472,8 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'V': o.run_mode = "live"; break;
+        case 'Z': o.run_mode = "script"; break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }
@@ -1454,6 +1487,7 @@ int main(int argc, char **argv)
     argc -= optind + 1;
     argv += optind + 1;
     if (argc > 0 && (strcmp(cmd, "chat") == 0 || strcmp(cmd, "demo") == 0 ||
+                     strcmp(cmd, "run") == 0 ||
                      strcmp(cmd, "version") == 0 || strcmp(cmd, "help") == 0)) {
         fprintf(stderr, "voxcart %s: unexpected argument '%s' (see voxcart --help)\n", cmd,
                 argv[0]);
@@ -1472,6 +1506,8 @@ int main(int argc, char **argv)
         ret = cmd_ask(&o, argc, argv);
     else if (strcmp(cmd, "chat") == 0)
         ret = cmd_chat(&o);
+    else if (strcmp(cmd, "run") == 0)
+        ret = cmd_run(&o);
     else if (strcmp(cmd, "demo") == 0)
         ret = cmd_demo(&o);
     else if (strcmp(cmd, "catalog") == 0)

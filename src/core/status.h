@@ -25,7 +25,8 @@
     X(VC_EPOLICY, -8, "refused by the purchase policy")                    \
     X(VC_EUNSUPPORTED, -9, "not supported yet")                            \
     X(VC_EAUDIO, -10, "audio error")                                       \
-    X(VC_ESTATE, -11, "operation not valid in the current state")
+    X(VC_ESTATE, -11, "operation not valid in the current state")         \
+    X(VC_ECANCELLED, -12, "cancelled")
 
 typedef enum {
 #define VC_STATUS_ENUM(name, value, msg) name = value,

@@ -752,6 +752,11 @@ vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack, vc_sto
     return VC_OK;
 }
 
+int vc_dialog_awaiting_purchase(const vc_dialog *d)
+{
+    return d && (d->c.step == STEP_CONFIRM || d->c.step == STEP_PIN);
+}
+
 void vc_dialog_free(vc_dialog *d)
 {
     if (!d)

@@ -65,6 +65,11 @@ VC_MUST_CHECK vc_status vc_dialog_greeting(vc_dialog *d, char **reply);
 
 /* State as JSON (caller frees) and back. A corrupt state fails with
  * VC_EPARSE and leaves the dialog at its start. */
+/* 1 when the next "yes" (or PIN) would place an order: a purchase has
+ * been read back and waits for its confirmation. The device loop holds
+ * that answer to a stricter standard than other turns (device.h). */
+int vc_dialog_awaiting_purchase(const vc_dialog *d);
+
 VC_MUST_CHECK vc_status vc_dialog_save(const vc_dialog *d, char **json);
 VC_MUST_CHECK vc_status vc_dialog_restore(vc_dialog *d, const char *json);
 

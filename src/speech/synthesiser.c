@@ -432,3 +432,42 @@ vc_status vc_synthesiser_speak(vc_synthesiser *s, const char *text, char **wav_p
         return rc;
     return write_wav(s, wav_path);
 }
+
+typedef struct {
+    int16_t *pcm;
+    size_t n, cap;
+} render_buf;
+
+static vc_status render_append(void *ctx, const int16_t *pcm, size_t n)
+{
+    render_buf *b = ctx;
+
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->n + n)
+            cap *= 2;
+        int16_t *grown = realloc(b->pcm, cap * sizeof *grown);
+        if (!grown)
+            return vc_fail(VC_ENOMEM, "synthesiser: out of memory");
+        b->pcm = grown;
+        b->cap = cap;
+    }
+    memcpy(b->pcm + b->n, pcm, n * sizeof *pcm);
+    b->n += n;
+    return VC_OK;
+}
+
+vc_status vc_synthesiser_render(vc_synthesiser *s, const char *text, vc_audio *out)
+{
+    render_buf b = {0};
+    vc_status rc;
+
+    if (!out)
+        return vc_fail(VC_EINVAL, "vc_synthesiser_render: out is NULL");
+    memset(out, 0, sizeof *out);
+    rc = vc_synthesiser_stream(s, text, render_append, &b, NULL);
+    if (rc == VC_OK)
+        rc = vc_audio_convert(b.pcm, b.n, vc_synthesiser_rate(s), 1, out);
+    free(b.pcm);
+    return rc;
+}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audio/audio_file.h"
 #include "core/status.h"
 
 typedef enum {
@@ -63,6 +64,12 @@ typedef struct {
 VC_MUST_CHECK vc_status vc_synthesiser_stream(vc_synthesiser *s, const char *text,
                                               vc_synth_sink sink, void *ctx,
                                               vc_synth_stats *stats);
+
+/* Synthesises text into out at VC_AUDIO_RATE (16 kHz, what the recogniser
+ * hears), whatever the synthesiser's mode: a customer's voice for scripts
+ * and harnesses. */
+VC_MUST_CHECK vc_status vc_synthesiser_render(vc_synthesiser *s, const char *text,
+                                              vc_audio *out);
 
 /* Speaks text. When it went to a WAV file, *wav_path (if not NULL) gets its
  * path (caller frees); otherwise NULL. Blocks until playback ends. */

@@ -354,6 +354,28 @@ static void stream_refuses_bad_arguments(void **state)
     vc_synthesiser_free(s);
 }
 
+/* A customer's voice for scripts: the reply at 16 kHz, its length the
+ * stream's converted, and audible. */
+static void render_gives_the_speech_at_16_khz(void **state)
+{
+    fixture *f = *state;
+    vc_synthesiser_config c = config(VC_SPEAK_NONE, f->path);
+    vc_synthesiser *s = new_or_fail(&c);
+    vc_audio a = {0};
+    double sum = 0;
+
+    if (vc_synthesiser_render(s, "Your order is placed", &a) != VC_OK)
+        fail_msg("render: %s", vc_error_detail());
+    assert_true(a.n > VC_AUDIO_RATE * 3 / 10); /* more than 0.3 s */
+    assert_true(a.n < VC_AUDIO_RATE * 5);
+    for (size_t i = 0; i < a.n; i++)
+        sum += (double)a.samples[i] * a.samples[i];
+    assert_true(sum / (double)a.n > 100.0 * 100.0); /* louder than -50 dBFS RMS */
+    vc_audio_clear(&a);
+    assert_int_equal(vc_synthesiser_render(s, "Your order is placed", NULL), VC_EINVAL);
+    vc_synthesiser_free(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, vc_test_dir_setup, vc_test_dir_teardown)
@@ -371,6 +393,7 @@ int main(void)
         T(streamed_audio_is_what_a_wav_reply_holds),
         T(a_failing_sink_stops_synthesis_and_its_error_comes_back),
         T(stream_refuses_bad_arguments),
+        T(render_gives_the_speech_at_16_khz),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
