@@ -281,3 +281,25 @@ vc_understander *vc_assistant_understander(vc_assistant *a) { return a->understa
 const vc_pack *vc_assistant_pack(vc_assistant *a) { return a->pack; }
 vc_store *vc_assistant_store(vc_assistant *a) { return a->store; }
 vc_dialog *vc_assistant_dialog(vc_assistant *a) { return a->dialog; }
+
+void vc_assistant_voice(vc_assistant *a, const vc_config *cfg, vc_synthesiser_config *sc)
+{
+    const vc_pack_voice *brand = vc_pack_brand_voice(vc_assistant_pack(a));
+
+    sc->voice = cfg->voice;
+    sc->rate = cfg->speech_rate;
+    sc->pitch = cfg->pitch;
+    sc->volume = cfg->volume;
+    if (!(cfg->voice_set & VC_CONFIG_SET_VOICE)) {
+        if (brand->set & VC_PACK_VOICE_SET_VOICE)
+            sc->voice = brand->voice;
+        else if (strncmp(cfg->locale, "nb", 2) == 0 || strncmp(cfg->locale, "no", 2) == 0)
+            sc->voice = "nb";
+    }
+    if (!(cfg->voice_set & VC_CONFIG_SET_RATE) && (brand->set & VC_PACK_VOICE_SET_RATE))
+        sc->rate = brand->rate;
+    if (!(cfg->voice_set & VC_CONFIG_SET_PITCH) && (brand->set & VC_PACK_VOICE_SET_PITCH))
+        sc->pitch = brand->pitch;
+    if (!(cfg->voice_set & VC_CONFIG_SET_VOLUME) && (brand->set & VC_PACK_VOICE_SET_VOLUME))
+        sc->volume = brand->volume;
+}

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "dialog/dialog.h"
 #include "nlu/understander.h"
+#include "speech/synthesiser.h"
 
 /* Where data lives: VOXCART_MODELS overrides; an uninstalled build uses its
  * source tree's models/; an installed one, VC_DATADIR/models. */
@@ -31,6 +32,13 @@ vc_understander *vc_assistant_understander(vc_assistant *a);
 const vc_pack *vc_assistant_pack(vc_assistant *a);
 vc_store *vc_assistant_store(vc_assistant *a);
 vc_dialog *vc_assistant_dialog(vc_assistant *a);
+
+/* The voice replies are spoken with, into sc's voice, rate, pitch and
+ * volume: the [voice] keys the device config or the board file set, else
+ * the domain pack's brand voice (pack.ini [voice]), else cfg's built-in
+ * defaults, with the nb voice for locale nb. Strings point into cfg and
+ * the pack. */
+void vc_assistant_voice(vc_assistant *a, const vc_config *cfg, vc_synthesiser_config *sc);
 
 /* Rebuilds the understander's dynamic lists from the store's catalog (after
  * an import or a sync). */

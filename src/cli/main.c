@@ -182,18 +182,15 @@ static vc_status open_assistant(const options *o, vc_config *cfg, vc_assistant *
     return vc_assistant_new(&ao, a);
 }
 
-static vc_status open_synthesiser(const vc_config *cfg, vc_speak_mode mode, const char *wav_dir,
-                                  vc_synthesiser **out)
+static vc_status open_synthesiser(vc_assistant *a, const vc_config *cfg, vc_speak_mode mode,
+                                  const char *wav_dir, vc_synthesiser **out)
 {
     vc_synthesiser_config sc = {
         .mode = mode,
-        .voice = cfg->voice,
-        .rate = cfg->speech_rate,
-        .pitch = cfg->pitch,
-        .volume = cfg->volume,
         .wav_dir = wav_dir,
         .output_device = cfg->output_device,
     };
+    vc_assistant_voice(a, cfg, &sc);
     return vc_synthesiser_new(&sc, out);
 }
 
@@ -1042,7 +1039,7 @@ static int cmd_ask(const options *o, int argc, char **argv)
     }
     if (open_assistant(o, &cfg, &c.assistant) != VC_OK)
         return fail("ask");
-    if (o->speak && open_synthesiser(&cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
+    if (o->speak && open_synthesiser(c.assistant, &cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
                                      o->wav_dir ? o->wav_dir : "voxcart-replies", &c.voice) != VC_OK) {
         ret = fail("speech");
         goto out;
@@ -1097,7 +1094,7 @@ static int cmd_chat(const options *o)
 
     if (open_assistant(o, &cfg, &c.assistant) != VC_OK)
         return fail("chat");
-    if (o->speak && open_synthesiser(&cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
+    if (o->speak && open_synthesiser(c.assistant, &cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
                                      o->wav_dir ? o->wav_dir : "voxcart-replies", &c.voice) != VC_OK) {
         ret = fail("speech");
         goto out;
@@ -1197,7 +1194,7 @@ static int cmd_demo(const options *o)
         demo.store = store;
     if (open_assistant(&demo, &cfg, &c.assistant) != VC_OK)
         return fail("demo");
-    if (open_synthesiser(&cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
+    if (open_synthesiser(c.assistant, &cfg, o->wav_dir ? VC_SPEAK_WAV : VC_SPEAK_AUTO,
                          o->wav_dir ? o->wav_dir : wavs, &c.voice) != VC_OK) {
         ret = fail("speech");
         goto out;

@@ -73,30 +73,6 @@ static void close_parts(parts *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The voice: the device config's and the board's keys, then the brand's
- * (the pack's [voice]), then the built-in defaults, with nb speaking nb. */
-static void voice_settings(const vc_config *cfg, const vc_pack *pack, vc_synthesiser_config *sc)
-{
-    const vc_pack_voice *brand = vc_pack_brand_voice(pack);
-
-    sc->voice = cfg->voice;
-    sc->rate = cfg->speech_rate;
-    sc->pitch = cfg->pitch;
-    sc->volume = cfg->volume;
-    if (!(cfg->voice_set & VC_CONFIG_SET_VOICE)) {
-        if (brand->set & VC_PACK_VOICE_SET_VOICE)
-            sc->voice = brand->voice;
-        else if (strncmp(cfg->locale, "nb", 2) == 0)
-            sc->voice = "nb";
-    }
-    if (!(cfg->voice_set & VC_CONFIG_SET_RATE) && (brand->set & VC_PACK_VOICE_SET_RATE))
-        sc->rate = brand->rate;
-    if (!(cfg->voice_set & VC_CONFIG_SET_PITCH) && (brand->set & VC_PACK_VOICE_SET_PITCH))
-        sc->pitch = brand->pitch;
-    if (!(cfg->voice_set & VC_CONFIG_SET_VOLUME) && (brand->set & VC_PACK_VOICE_SET_VOLUME))
-        sc->volume = brand->volume;
-}
-
 /* scripted: the trigger is the room's button */
 static int open_parts(const vc_run_options *o, int scripted, parts *p)
 {
@@ -109,7 +85,7 @@ static int open_parts(const vc_run_options *o, int scripted, parts *p)
         return fail("loading the configuration and the domain pack");
     if (vc_recogniser_new(&rc, vc_assistant_understander(p->assistant), &p->rec) != VC_OK)
         return fail("loading the recogniser");
-    voice_settings(&p->cfg, vc_assistant_pack(p->assistant), &sc);
+    vc_assistant_voice(p->assistant, &p->cfg, &sc);
     if (vc_synthesiser_new(&sc, &p->synth) != VC_OK)
         return fail("loading the voice");
     if (scripted) {
