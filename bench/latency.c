@@ -301,9 +301,15 @@ static int run_conversations(const char *src_dir, size_t limit, int smart_eou_ms
         fprintf(stderr, "latency: %s\n", vc_error_detail());
         goto out;
     }
-    printf("latency: %d conversations on the cafe pack (barista-dev orders, then \"yes\" or "
-           "\"no\"), %u utterances heard, %u understood, %u replies; recordings in %s\n",
-           n < (int)limit ? n : (int)limit, col.heard, col.understood, col.replies, tmp);
+    {
+        vc_device_stats st;
+        vc_device_get_stats(dev, &st);
+        printf("latency: %d conversations on the cafe pack (barista-dev orders, then \"yes\" or "
+               "\"no\"), %u utterances heard, %u understood, %u replies, %u continued after a "
+               "pause; recordings in %s\n",
+               n < (int)limit ? n : (int)limit, col.heard, col.understood, col.replies,
+               st.continuations, tmp);
+    }
     ret = measure(tl, ow, col.synth, col.n);
 out:
     vc_audio_clear(&yes);

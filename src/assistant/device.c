@@ -27,6 +27,7 @@ struct vc_device {
     int follow_up;      /* the last reply asked something: listening without the trigger */
     int answers_on;     /* the recogniser listens for yes/no/numbers */
     unsigned turns, misses; /* in the conversation in progress; misses in a row */
+    char *before_turn;      /* the dialog before the last turn, to take it back */
     uint64_t reply_end; /* where the last reply (or earcon) ends, stream position */
     unsigned woke_by;   /* what started the conversation in progress */
     int64_t metrics_id; /* its metrics; 0: none (off, or recording failed) */
@@ -124,6 +125,10 @@ vc_status vc_device_new(const vc_device_config *cfg, vc_device **out)
         d->cfg.follow_up_timeout_ms = VC_DEVICE_FOLLOW_UP_MS;
     if (!d->cfg.answer_eou_ms)
         d->cfg.answer_eou_ms = VC_DEVICE_ANSWER_EOU_MS;
+    if (d->cfg.continue_ms < 0)
+        d->cfg.continue_ms = 0;
+    else if (!d->cfg.continue_ms)
+        d->cfg.continue_ms = VC_DEVICE_CONTINUE_MS;
     lc = cfg->listen;
     lc.on_speech = on_speech;
     lc.on_read = on_read;
@@ -157,6 +162,7 @@ void vc_device_free(vc_device *d)
     for (int i = 0; i < N_EARCONS; i++)
         free(d->earcon[i]);
     free(d->fresh_dialog);
+    free(d->before_turn);
     free(d);
 }
 
@@ -323,7 +329,8 @@ static vc_status begin_conversation(vc_device *d)
     d->follow_up = 0;
     d->turns = d->misses = 0;
     metrics_begin(d);
-    if ((rc = vc_listener_set_smart_eou(d->listener, d->cfg.listen.smart_eou_ms)) != VC_OK)
+    if ((rc = vc_listener_set_smart_eou(d->listener, d->cfg.listen.smart_eou_ms)) != VC_OK ||
+        (rc = vc_listener_set_continuation(d->listener, d->cfg.continue_ms)) != VC_OK)
         return rc;
     return expect_answers(d, 0);
 }
@@ -390,6 +397,25 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
     if (!d->in_conversation && (rc = begin_conversation(d)) != VC_OK)
         return rc;
     set_state(d, VC_DEVICE_THINKING);
+    if (res->continued && d->before_turn) {
+        /* the customer had only paused: the last turn is taken back and
+         * this, the whole utterance, replaces it */
+        if (d->cfg.output.busy(d->cfg.output.ctx, res->decided_at) &&
+            (rc = d->cfg.output.stop(d->cfg.output.ctx, res->decided_at)) != VC_OK)
+            return rc;
+        if ((rc = vc_dialog_restore(vc_assistant_dialog(d->cfg.assistant), d->before_turn)) !=
+            VC_OK)
+            return rc;
+        vc_log_info("device: \"%s\" continues the last utterance; its turn is taken back",
+                    res->transcript.text);
+        d->stats.continuations++;
+        d->stats.turns--;
+        d->turns--;
+    }
+    free(d->before_turn);
+    d->before_turn = NULL;
+    if ((rc = vc_dialog_save(vc_assistant_dialog(d->cfg.assistant), &d->before_turn)) != VC_OK)
+        return rc;
     /* a purchase needs a clear "yes" of its own (a PIN is four digits the
      * television would have to say in the right order) */
     if (u->intent && vc_dialog_awaiting_purchase(vc_assistant_dialog(d->cfg.assistant)) &&
@@ -439,9 +465,16 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
         if ((rc = play_earcon(d, VC_EARCON_DONE, d->reply_end)) == VC_OK)
             rc = end_conversation(d, "abandoned", d->reply_end);
     } else {
-        /* whatever the reply was, the customer may answer it or go on */
+        /* whatever the reply was, the customer may answer it or go on; an
+         * answer that buys cannot be taken back, so it is never continued */
         if ((rc = expect_answers(d, 1)) == VC_OK)
             rc = listen_for_answer(d, res->decided_at);
+        if (rc == VC_OK)
+            rc = vc_listener_set_continuation(
+                d->listener,
+                vc_dialog_awaiting_purchase(vc_assistant_dialog(d->cfg.assistant))
+                    ? 0
+                    : d->cfg.continue_ms);
     }
 out_clear_turn:
     vc_turn_clear(&t);

@@ -8,6 +8,11 @@
  *     --> the conversation ends (order placed, cancelled, handed over, no
  *         answer): "done" earcon, wait for the trigger again
  *
+ * A pause is not an end: when the customer goes on within
+ * VC_DEVICE_CONTINUE_MS of an utterance that smart end-of-utterance ended,
+ * the reply already started stops, the dialog turn is taken back, and the
+ * whole utterance is the turn (never for the answer that buys).
+ *
  * Barge-in: while a reply plays the listener goes on listening (audio in
  * and out run at once: the output is a queue that PortAudio, or the
  * simulated room, plays by itself). When the customer's speech is confirmed
@@ -113,6 +118,8 @@ typedef struct {
      * requests keep the listener's smart_eou_ms: customers pause inside
      * orders, rarely inside answers. */
     int answer_eou_ms;
+    /* Continuation window, ms; 0: VC_DEVICE_CONTINUE_MS; < 0: off. */
+    int continue_ms;
     int barge_in;             /* 1: speech during a reply stops it */
     int earcons;              /* 1: listening / done / error tones */
     /* Optional hooks (NULL: none), all given ctx. tick runs after every
@@ -126,6 +133,11 @@ typedef struct {
 } vc_device_config;
 
 #define VC_DEVICE_FOLLOW_UP_MS 8000
+/* Speech within this of the end of an utterance that smart end-of-utterance
+ * ended continues it (vc_listener_set_continuation): the endpointer's own
+ * trailing silence. The reply already started is stopped and the dialog
+ * turn taken back; never for the answer to a purchase, which commits. */
+#define VC_DEVICE_CONTINUE_MS 1000
 #define VC_DEVICE_PURCHASE_ANSWER_WORDS 4
 #define VC_DEVICE_PURCHASE_ANSWER_MS 2000
 #define VC_DEVICE_PURCHASE_ANSWER_CONFIDENCE 0.5
@@ -142,6 +154,7 @@ typedef struct {
     unsigned barge_ins;
     unsigned follow_up_timeouts;
     unsigned purchase_answers_refused; /* a "yes" to a purchase that was not clear enough */
+    unsigned continuations;            /* turns taken back: the customer had only paused */
     unsigned conversations_cut;        /* ended by the turn or miss limits */
 } vc_device_stats;
 

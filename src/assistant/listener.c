@@ -60,6 +60,12 @@ struct vc_listener {
     int redecodes;
     int lost_warned;
 
+    /* Continuation (vc_listener_set_continuation): speech that starts
+     * before continue_until continues the utterance that ended at smart
+     * end-of-utterance and started at continue_from. */
+    uint64_t continue_ms_samples, continue_from, continue_until;
+    int continued;
+
     /* The trigger (listener.h). woken: it has fired and the utterance after
      * it has no result yet; always 1 without a trigger. wait_started: the
      * spotter has been reset for the wait in progress, which began at
@@ -385,6 +391,10 @@ static vc_status conclude(vc_listener *l, const vc_endpointer_event *ev, int sma
     out->decided_at = l->pos;
     out->stream_at = l->pos;
     out->smart_eou = smart;
+    out->continued = l->continued;
+    l->continued = 0;
+    l->continue_until = smart && l->continue_ms_samples ? ev->sample + l->continue_ms_samples : 0;
+    l->continue_from = l->utterance_start;
     out->redecodes = l->redecodes;
     out->result_wall_seconds = seconds_since(&decided->wall, CLOCK_MONOTONIC);
     out->result_cpu_seconds = seconds_since(&decided->cpu, CLOCK_PROCESS_CPUTIME_ID);
@@ -511,6 +521,15 @@ static vc_status step(vc_listener *l, int16_t *frame, vc_listener_result *out, i
         /* not from before the trigger: the pre-roll would reach back into
          * the wake phrase */
         l->utterance_start = ev.utterance_start < l->woke_at ? l->woke_at : ev.utterance_start;
+        l->continued = 0;
+        if (l->continue_until && ev.sample <= l->continue_until &&
+            l->pos - l->continue_from < l->history_cap) {
+            /* the customer only paused: the same utterance, heard again
+             * from its start (the history holds it) */
+            l->utterance_start = l->continue_from;
+            l->continued = 1;
+        }
+        l->continue_until = 0;
         l->redecodes = 0;
         if (l->on_speech)
             l->on_speech(l->hook_ctx, ev.sample, l->pos);
@@ -638,6 +657,16 @@ vc_status vc_listener_set_smart_eou(vc_listener *l, int ms)
         return vc_fail(VC_EINVAL, "listener: smart_eou_ms %d is outside 0..60000", ms);
     l->smart_eou = ms_to_samples(ms);
     l->ahead_whole = ms ? ahead_point(l->kept, ms) : l->ahead_any;
+    return VC_OK;
+}
+
+vc_status vc_listener_set_continuation(vc_listener *l, int ms)
+{
+    if (!l)
+        return vc_fail(VC_EINVAL, "vc_listener_set_continuation: l is NULL");
+    if (ms < 0 || ms > 10000)
+        return vc_fail(VC_EINVAL, "listener: continuation %d ms is outside 0..10000", ms);
+    l->continue_ms_samples = ms_to_samples(ms);
     return VC_OK;
 }
 

@@ -151,6 +151,10 @@ typedef struct {
     /* Where the stream was when this result came, every outcome. */
     uint64_t stream_at;
     int smart_eou; /* 1: ended by smart end-of-utterance */
+    /* 1: this utterance continues the previous result's, which smart
+     * end-of-utterance had ended too soon (vc_listener_set_continuation):
+     * the words are the whole utterance, heard again from its start. */
+    int continued;
     /* Times speech resumed after the recogniser had finished the utterance
      * ahead (listener.c), each costing a decode of the utterance so far. */
     int redecodes;
@@ -192,6 +196,16 @@ VC_MUST_CHECK vc_status vc_listener_set_no_speech_timeout(vc_listener *l, int ms
  * ends an answer to its question sooner than an opening request. A
  * negative value fails with VC_EINVAL. */
 VC_MUST_CHECK vc_status vc_listener_set_smart_eou(vc_listener *l, int ms);
+
+/* Continuation: after an utterance ended by smart end-of-utterance,
+ * speech that starts within ms of its end continues it: the next result
+ * (continued = 1) is the whole utterance, decoded again from its start,
+ * and whoever acted on the first result takes it back (the device loop
+ * stops its reply and restores the dialog). 0 (the default) turns it off.
+ * It lets smart end-of-utterance be short without cutting orders in two
+ * at a customer's pause. The setting applies to utterances that end from
+ * now on. Bad values fail with VC_EINVAL. */
+VC_MUST_CHECK vc_status vc_listener_set_continuation(vc_listener *l, int ms);
 
 /* The next call listens for one utterance at once, as if the trigger had
  * fired where the stream is now (a follow-up answer needs no wake word).

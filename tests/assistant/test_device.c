@@ -357,6 +357,36 @@ static void a_conversation_ends_after_the_most_turns_a_customer_needs(void **sta
     vc_sim_free(sim);
 }
 
+/* A customer who pauses after a whole sentence and goes on: the reply that
+ * had started is stopped, its turn taken back, and the whole utterance is
+ * the turn. */
+static void going_on_after_a_pause_takes_the_early_reply_back(void **state)
+{
+    fixture *fx = *state;
+    vc_sim *sim = NULL;
+    vc_device_stats st;
+    const event *heard, *reply;
+
+    assert_int_equal(vc_sim_new(vc_synthesiser_rate(fx->synth), &sim), VC_OK);
+    add_press(sim);
+    add_speech(sim, "where is my order", -1);
+    /* 200 ms into the early reply: well within a second of the pause */
+    add_speech(sim, "number eight seven one", 200);
+    assert_int_equal(vc_sim_add_pause(sim, 6000), VC_OK);
+    run_device(fx, sim, VC_TRIGGER_PUSH_TO_TALK, &st);
+
+    assert_int_equal(st.continuations, 1);
+    assert_int_equal(st.turns, 1);
+    heard = find(fx, VC_DEVICE_EV_HEARD, 0);
+    assert_non_null(heard = find(fx, VC_DEVICE_EV_HEARD, (size_t)(heard - fx->ev) + 1));
+    assert_non_null(strstr(heard->text, "where is my order"));
+    assert_non_null(strstr(heard->text, "one"));
+    assert_string_equal(heard->intent, "order_status");
+    assert_non_null(reply = find(fx, VC_DEVICE_EV_REPLY, (size_t)(heard - fx->ev)));
+    assert_non_null(strstr(reply->text, "8 7 1"));
+    vc_sim_free(sim);
+}
+
 /* The purchase answer's rule, on transcripts made by hand. */
 static void only_a_short_clear_yes_may_confirm_a_purchase(void **state)
 {
@@ -393,6 +423,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(speaking_over_a_reply_stops_it_and_is_the_next_turn,
                                         setup, teardown),
         cmocka_unit_test(only_a_short_clear_yes_may_confirm_a_purchase),
+        cmocka_unit_test_setup_teardown(going_on_after_a_pause_takes_the_early_reply_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_conversation_ends_after_the_most_turns_a_customer_needs,
                                         setup, teardown),
     };
