@@ -200,9 +200,11 @@ static vc_status reply_chunk(void *ctx, const int16_t *pcm, size_t n)
     return r->d->cfg.output.write(r->d->cfg.output.ctx, pcm, n, r->at);
 }
 
-/* Speaks text, due from decided_at plus the wall time since decided_wall. */
-static vc_status speak(vc_device *d, const char *text, uint64_t decided_at, double decided_wall,
-                       uint64_t speech_end, double *latency)
+/* Speaks text (the reply's spoken form; shown is its display form, for
+ * the REPLY event), due from decided_at plus the wall time since
+ * decided_wall. */
+static vc_status speak(vc_device *d, const char *text, const char *shown, uint64_t decided_at,
+                       double decided_wall, uint64_t speech_end, double *latency)
 {
     reply_sink r = {.d = d, .decided_at = decided_at, .decided_wall = decided_wall};
     vc_synth_stats st;
@@ -215,7 +217,7 @@ static vc_status speak(vc_device *d, const char *text, uint64_t decided_at, doub
         vc_device_event ev = {
             .type = VC_DEVICE_EV_REPLY,
             .at = r.at,
-            .text = text,
+            .text = shown ? shown : text,
             .speech_end = speech_end,
             .latency_seconds = speech_end && r.at >= speech_end
                                    ? (double)(r.at - speech_end) / VC_AUDIO_RATE
@@ -436,8 +438,8 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
     emit(d, &heard);
     if ((rc = vc_dialog_turn(vc_assistant_dialog(d->cfg.assistant), u, &t)) != VC_OK)
         return rc;
-    rc = speak(d, t.speech ? t.speech : t.reply, res->decided_at, decided_wall, res->speech_end,
-               &latency);
+    rc = speak(d, t.speech ? t.speech : t.reply, t.reply, res->decided_at, decided_wall,
+               res->speech_end, &latency);
     if (rc != VC_OK)
         goto out_clear_turn;
     /* recorded once the reply is on its way: a slow disk delays nothing */

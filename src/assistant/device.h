@@ -89,7 +89,8 @@ typedef enum {
 typedef struct {
     vc_device_event_type type;
     uint64_t at;          /* stream position of the event (16 kHz samples) */
-    const char *text;     /* HEARD: the words; REPLY: the reply */
+    const char *text;     /* HEARD: the words; REPLY: the reply as shown ("$3.49"; what is
+                             spoken reads amounts in words) */
     const char *intent;   /* HEARD: NULL when not understood */
     double confidence;    /* HEARD */
     unsigned woke_by;     /* WOKE: VC_TRIGGER_* bit */
