@@ -96,20 +96,36 @@ static size_t parse_tens(const char *const *tok, size_t n, double *value)
     return 1;
 }
 
+/* What differs between the languages' number words; the grammar of
+ * groups and scales is the same. */
+typedef struct {
+    size_t (*tens)(const char *const *tok, size_t n, double *value); /* 0..99 */
+    double (*scale)(const char *t); /* "thousand" 1e3, "million", "dozen" 12; 0: none */
+    const char *hundred;  /* "hundred", "hundre" */
+    const char *and_word; /* "and", "og" */
+    const char *article;  /* before "hundred" or a scale: "a hundred", "a thousand"; NULL: none */
+    int bare_hundred;     /* "hundre" alone is a hundred */
+    int bare_thousand;    /* "tusen" alone is a thousand */
+} number_words;
+
 /* A group before a scale word: "two hundred and fifty", "a hundred",
- * "twelve hundred", "200", "2 hundred". */
-static size_t parse_group(const char *const *tok, size_t n, double *value)
+ * "twelve hundred", "200", "2 hundred"; "to hundre og femti", "hundre". */
+static size_t parse_group(const number_words *w, const char *const *tok, size_t n, double *value)
 {
     double g;
     size_t i;
 
     if (n == 0)
         return 0; /* "two thousand and" ends here: tok[0] is past the end */
-    if (n >= 2 && strcmp(tok[0], "a") == 0 && strcmp(tok[1], "hundred") == 0) {
+    if (w->article && n >= 2 && strcmp(tok[0], w->article) == 0 &&
+        strcmp(tok[1], w->hundred) == 0) {
         g = 100;
         i = 2;
+    } else if (w->bare_hundred && strcmp(tok[0], w->hundred) == 0) {
+        g = 100;
+        i = 1;
     } else {
-        i = parse_tens(tok, n, &g);
+        i = w->tens(tok, n, &g);
         if (i == 0) {
             long v = integer_token(tok[0]);
             if (v < 0)
@@ -117,7 +133,7 @@ static size_t parse_group(const char *const *tok, size_t n, double *value)
             g = (double)v;
             i = 1;
         }
-        if (i < n && strcmp(tok[i], "hundred") == 0 && g >= 1 && g <= 99) {
+        if (i < n && strcmp(tok[i], w->hundred) == 0 && g >= 1 && g <= 99) {
             g *= 100;
             i++;
         } else {
@@ -126,15 +142,62 @@ static size_t parse_group(const char *const *tok, size_t n, double *value)
         }
     }
     size_t j = i;
-    if (j < n && strcmp(tok[j], "and") == 0)
+    if (j < n && strcmp(tok[j], w->and_word) == 0)
         j++;
     double rest;
-    size_t k = parse_tens(tok + j, n - j, &rest);
+    size_t k = w->tens(tok + j, n - j, &rest);
     if (k > 0 && rest >= 1) {
         g += rest;
         i = j + k;
     }
     *value = g;
+    return i;
+}
+
+/* Groups times falling scales: "two thousand three hundred and five", "a
+ * million", "tusen og to". Sets *value; returns the tokens taken (0: no
+ * number). */
+static size_t parse_scaled(const number_words *w, const char *const *tok, size_t n,
+                           double *value)
+{
+    double total = 0, last_scale = 1e300;
+    size_t i = 0;
+
+    for (;;) {
+        size_t j = i;
+        double g;
+        size_t k;
+        if (i > 0 && j < n && strcmp(tok[j], w->and_word) == 0)
+            j++;
+        if (w->article && j + 1 < n && strcmp(tok[j], w->article) == 0 &&
+            w->scale(tok[j + 1]) > 0) {
+            g = 1; /* "a thousand" */
+            k = 1;
+        } else if (w->bare_thousand && j < n && w->scale(tok[j]) == 1e3) {
+            g = 1; /* "tusen": a thousand */
+            k = 0;
+        } else {
+            k = parse_group(w, tok + j, n - j, &g);
+            if (k == 0)
+                break;
+        }
+        j += k;
+        double scale = j < n ? w->scale(tok[j]) : 0;
+        if (scale > 0 && scale < last_scale && g >= 1) {
+            total += g * scale;
+            last_scale = scale;
+            i = j + 1;
+            if (scale == 12)
+                break;
+            continue;
+        }
+        if (k == 0 || (i > 0 && g >= last_scale))
+            break; /* "two thousand three thousand" is two readings */
+        total += g;
+        i = j;
+        break;
+    }
+    *value = total;
     return i;
 }
 
@@ -161,9 +224,11 @@ static int digit_word(const char *t)
     return -1;
 }
 
+static const number_words EN_WORDS = {parse_tens, scale_value, "hundred", "and", "a", 0, 0};
+
 static size_t number_parse_en(const char *const *tok, size_t n, double *value)
 {
-    double total = 0, last_scale = 1e300;
+    double total = 0;
     size_t i = 0;
 
     if (n == 0)
@@ -175,36 +240,7 @@ static size_t number_parse_en(const char *const *tok, size_t n, double *value)
         *value = 6;
         return 3;
     }
-    for (;;) {
-        size_t j = i;
-        double g;
-        size_t k;
-        if (i > 0 && j < n && strcmp(tok[j], "and") == 0)
-            j++;
-        if (j + 1 < n && strcmp(tok[j], "a") == 0 && scale_value(tok[j + 1]) > 0) {
-            g = 1;
-            k = 1;
-        } else {
-            k = parse_group(tok + j, n - j, &g);
-        }
-        if (k == 0)
-            break;
-        j += k;
-        double scale = j < n ? scale_value(tok[j]) : 0;
-        if (scale > 0 && scale < last_scale && g >= 1) {
-            total += g * scale;
-            last_scale = scale;
-            i = j + 1;
-            if (scale == 12)
-                break;
-            continue;
-        }
-        if (i > 0 && g >= last_scale)
-            break; /* "two thousand three thousand" is two readings */
-        total += g;
-        i = j;
-        break;
-    }
+    i = parse_scaled(&EN_WORDS, tok, n, &total);
     if (i == 0)
         return 0;
     /* "three point five" */
@@ -323,48 +359,6 @@ static size_t nb_parse_tens(const char *const *tok, size_t n, double *value)
     return 1;
 }
 
-/* A group before a scale word: "to hundre og femti", "hundre", "ett
- * hundre", "tolv hundre", "200", "2 hundre". */
-static size_t nb_parse_group(const char *const *tok, size_t n, double *value)
-{
-    double g;
-    size_t i;
-
-    if (n == 0)
-        return 0; /* "to tusen og" ends here: tok[0] is past the end */
-    if (n >= 1 && strcmp(tok[0], "hundre") == 0) {
-        g = 100;
-        i = 1;
-    } else {
-        i = nb_parse_tens(tok, n, &g);
-        if (i == 0) {
-            long v = integer_token(tok[0]);
-            if (v < 0)
-                return 0;
-            g = (double)v;
-            i = 1;
-        }
-        if (i < n && strcmp(tok[i], "hundre") == 0 && g >= 1 && g <= 99) {
-            g *= 100;
-            i++;
-        } else {
-            *value = g;
-            return i;
-        }
-    }
-    size_t j = i;
-    if (j < n && strcmp(tok[j], "og") == 0)
-        j++;
-    double rest;
-    size_t k = nb_parse_tens(tok + j, n - j, &rest);
-    if (k > 0 && rest >= 1) {
-        g += rest;
-        i = j + k;
-    }
-    *value = g;
-    return i;
-}
-
 static double nb_scale(const char *t)
 {
     if (strcmp(t, "tusen") == 0)
@@ -438,9 +432,11 @@ static size_t nb_decimals(const char *const *tok, size_t n, double whole, double
     return j;
 }
 
+static const number_words NB_WORDS = {nb_parse_tens, nb_scale, "hundre", "og", NULL, 1, 1};
+
 static size_t number_parse_nb(const char *const *tok, size_t n, double *value)
 {
-    double total = 0, last_scale = 1e300;
+    double total = 0;
     size_t i = 0;
 
     if (n == 0)
@@ -449,36 +445,7 @@ static size_t number_parse_nb(const char *const *tok, size_t n, double *value)
         return 1;
     if ((i = nb_grouped_digits(tok, n, value)) > 0)
         return i;
-    for (;;) {
-        size_t j = i;
-        double g;
-        size_t k;
-        if (i > 0 && j < n && strcmp(tok[j], "og") == 0)
-            j++;
-        if (j < n && nb_scale(tok[j]) == 1e3) {
-            g = 1; /* "tusen": a thousand */
-            k = 0;
-        } else {
-            k = nb_parse_group(tok + j, n - j, &g);
-            if (k == 0)
-                break;
-        }
-        j += k;
-        double scale = j < n ? nb_scale(tok[j]) : 0;
-        if (scale > 0 && scale < last_scale && g >= 1) {
-            total += g * scale;
-            last_scale = scale;
-            i = j + 1;
-            if (scale == 12)
-                break;
-            continue;
-        }
-        if (k == 0 || (i > 0 && g >= last_scale))
-            break;
-        total += g;
-        i = j;
-        break;
-    }
+    i = parse_scaled(&NB_WORDS, tok, n, &total);
     if (i == 0)
         return 0;
     if (i + 1 < n && strcmp(tok[i], "komma") == 0 && total < 1e9) {
