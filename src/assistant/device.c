@@ -31,6 +31,7 @@ struct vc_device {
     uint64_t reply_end; /* where the last reply (or earcon) ends, stream position */
     unsigned woke_by;   /* what started the conversation in progress */
     int64_t metrics_id; /* its metrics; 0: none (off, or recording failed) */
+    int wake_timeout_ms; /* the endpointer's no_speech_timeout_ms, after a wake */
     vc_device_state state;
 };
 
@@ -129,6 +130,13 @@ vc_status vc_device_new(const vc_device_config *cfg, vc_device **out)
         d->cfg.continue_ms = 0;
     else if (!d->cfg.continue_ms)
         d->cfg.continue_ms = VC_DEVICE_CONTINUE_MS;
+    if (cfg->listen.endpointer) {
+        d->wake_timeout_ms = cfg->listen.endpointer->no_speech_timeout_ms;
+    } else {
+        vc_endpointer_config epc;
+        vc_endpointer_config_defaults(&epc);
+        d->wake_timeout_ms = epc.no_speech_timeout_ms;
+    }
     lc = cfg->listen;
     lc.on_speech = on_speech;
     lc.on_read = on_read;
@@ -285,17 +293,10 @@ static void metrics_turn(vc_device *d, const vc_listener_result *res, double lat
 
 static void metrics_order(vc_device *d, const char *number)
 {
-    vc_store *st = vc_assistant_store(d->cfg.assistant);
-    vc_order o = {0};
-
-    if (!d->metrics_id || !number)
-        return;
-    if (vc_store_order_by_number(st, d->cfg.customer ? d->cfg.customer : "demo", number, &o) !=
-            VC_OK ||
-        vc_metrics_add_order(st, d->metrics_id, number, llround(o.total * 100),
-                             o.currency ? o.currency : "USD") != VC_OK)
+    if (d->metrics_id && number &&
+        vc_metrics_add_store_order(vc_assistant_store(d->cfg.assistant), d->metrics_id,
+                                   d->cfg.customer ? d->cfg.customer : "demo", number) != VC_OK)
         metrics_warn(d, "recording an order");
-    vc_order_clear(&o);
 }
 
 static void metrics_end(vc_device *d, vc_metrics_outcome outcome)
@@ -305,19 +306,6 @@ static void metrics_end(vc_device *d, vc_metrics_outcome outcome)
                                     outcome) != VC_OK)
         metrics_warn(d, "ending a conversation");
     d->metrics_id = 0;
-}
-
-static vc_metrics_outcome outcome_of(const char *name)
-{
-    if (strcmp(name, "completed") == 0)
-        return VC_OUTCOME_COMPLETED;
-    if (strcmp(name, "cancelled") == 0)
-        return VC_OUTCOME_CANCELLED;
-    if (strcmp(name, "handed_over") == 0)
-        return VC_OUTCOME_HANDED_OVER;
-    if (strcmp(name, "error") == 0)
-        return VC_OUTCOME_ERROR;
-    return VC_OUTCOME_ABANDONED;
 }
 
 static vc_status begin_conversation(vc_device *d)
@@ -337,18 +325,20 @@ static vc_status begin_conversation(vc_device *d)
     return expect_answers(d, 0);
 }
 
-static vc_status end_conversation(vc_device *d, const char *outcome, uint64_t at)
+static vc_status end_conversation(vc_device *d, vc_metrics_outcome outcome, uint64_t at)
 {
-    vc_device_event ev = {.type = VC_DEVICE_EV_END, .at = at, .outcome = outcome};
+    vc_device_event ev = {.type = VC_DEVICE_EV_END, .at = at,
+                          .outcome = vc_metrics_outcome_name(outcome)};
+    vc_status rc;
 
     if (!d->in_conversation)
         return VC_OK;
     d->in_conversation = 0;
     d->follow_up = 0;
-    metrics_end(d, outcome_of(outcome));
+    metrics_end(d, outcome);
     emit(d, &ev);
-    if (vc_listener_set_smart_eou(d->listener, d->cfg.listen.smart_eou_ms) != VC_OK)
-        return vc_fail(VC_EINVAL, "device: smart_eou_ms %d", d->cfg.listen.smart_eou_ms);
+    if ((rc = vc_listener_set_smart_eou(d->listener, d->cfg.listen.smart_eou_ms)) != VC_OK)
+        return rc;
     return expect_answers(d, 0);
 }
 
@@ -455,8 +445,9 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
         emit(d, &ev);
     }
     if (t.finished || t.handover) {
-        const char *outcome = t.handover ? "handed_over" : t.order_placed ? "completed"
-                                                                          : "cancelled";
+        vc_metrics_outcome outcome = t.handover       ? VC_OUTCOME_HANDED_OVER
+                                     : t.order_placed ? VC_OUTCOME_COMPLETED
+                                                      : VC_OUTCOME_CANCELLED;
         if ((rc = play_earcon(d, VC_EARCON_DONE, d->reply_end)) == VC_OK)
             rc = end_conversation(d, outcome, d->reply_end);
     } else if (d->turns >= VC_DEVICE_MAX_TURNS || d->misses >= VC_DEVICE_MAX_MISSES) {
@@ -465,7 +456,7 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
                     d->turns, d->misses);
         d->stats.conversations_cut++;
         if ((rc = play_earcon(d, VC_EARCON_DONE, d->reply_end)) == VC_OK)
-            rc = end_conversation(d, "abandoned", d->reply_end);
+            rc = end_conversation(d, VC_OUTCOME_ABANDONED, d->reply_end);
     } else {
         /* whatever the reply was, the customer may answer it or go on; an
          * answer that buys cannot be taken back, so it is never continued */
@@ -492,14 +483,13 @@ static vc_status on_woke(vc_device *d, const vc_listener_result *res)
     d->woke_by = res->woke_by;
     emit(d, &ev);
     set_state(d, VC_DEVICE_LISTENING);
-    if (d->in_conversation && (rc = end_conversation(d, "abandoned", res->woke_at)) != VC_OK)
+    if (d->in_conversation && (rc = end_conversation(d, VC_OUTCOME_ABANDONED, res->woke_at)) != VC_OK)
         return rc;
     if ((rc = begin_conversation(d)) != VC_OK)
         return rc;
     d->stats.conversations++;
-    if ((rc = vc_listener_set_no_speech_timeout(
-             d->listener, d->cfg.listen.endpointer ? d->cfg.listen.endpointer->no_speech_timeout_ms
-                                                   : VC_DEVICE_FOLLOW_UP_MS)) != VC_OK)
+    /* after the trigger, the endpointer's own wait (a follow-up changed it) */
+    if ((rc = vc_listener_set_no_speech_timeout(d->listener, d->wake_timeout_ms)) != VC_OK)
         return rc;
     return play_earcon(d, VC_EARCON_LISTENING, res->woke_at);
 }
@@ -531,11 +521,11 @@ vc_status vc_device_run(vc_device *d, const vc_listener_source *src)
                 if (d->follow_up)
                     d->stats.follow_up_timeouts++;
                 emit(d, &ev);
-                rc = end_conversation(d, "abandoned", res.stream_at);
+                rc = end_conversation(d, VC_OUTCOME_ABANDONED, res.stream_at);
             }
             break;
         case VC_LISTEN_END_OF_AUDIO:
-            rc = end_conversation(d, "abandoned", res.stream_at);
+            rc = end_conversation(d, VC_OUTCOME_ABANDONED, res.stream_at);
             vc_listener_result_clear(&res);
             return rc;
         }
@@ -546,7 +536,8 @@ vc_status vc_device_run(vc_device *d, const vc_listener_source *src)
     vc_listener_result_clear(&res);
     /* a failure abandons the conversation; the next run starts afresh */
     if (d->in_conversation) {
-        vc_device_event ev = {.type = VC_DEVICE_EV_END, .outcome = "error"};
+        vc_device_event ev = {.type = VC_DEVICE_EV_END,
+                              .outcome = vc_metrics_outcome_name(VC_OUTCOME_ERROR)};
         metrics_end(d, VC_OUTCOME_ERROR);
         d->in_conversation = 0;
         d->follow_up = 0;

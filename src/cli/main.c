@@ -932,19 +932,6 @@ static void metrics_end(conversation *c, vc_metrics_outcome outcome)
     c->metrics_id = 0;
 }
 
-/* The order's value as the store priced it. */
-static void metrics_order(conversation *c, const char *number)
-{
-    vc_order o = {0};
-
-    if (vc_store_order_by_number(vc_assistant_store(c->assistant), c->customer, number, &o) !=
-            VC_OK ||
-        vc_metrics_add_order(c->metrics, c->metrics_id, number, llround(o.total * 100),
-                             o.currency) != VC_OK)
-        metrics_failed("recording the order");
-    vc_order_clear(&o);
-}
-
 /* A typed turn: the conversation begins with its first turn and ends when
  * the dialog says it is over or hands it to a person. No response time: the
  * text path has no end of speech. */
@@ -969,7 +956,9 @@ static void metrics_turn(conversation *c, const vc_understanding *u, const vc_tu
     if (vc_metrics_add_turn(c->metrics, c->metrics_id, &mt) != VC_OK)
         metrics_failed("recording the turn");
     if (t->order_placed && t->order_number)
-        metrics_order(c, t->order_number);
+        if (vc_metrics_add_store_order(c->metrics, c->metrics_id, c->customer,
+                                       t->order_number) != VC_OK)
+            metrics_failed("recording the order");
     if (t->handover && vc_metrics_add_handover(c->metrics, c->metrics_id) != VC_OK)
         metrics_failed("recording the hand-over");
     if (t->handover)

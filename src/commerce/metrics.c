@@ -1,6 +1,7 @@
 #include "commerce/metrics.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,18 @@ vc_status vc_metrics_add_turn(vc_store *s, int64_t id, const vc_metrics_turn *t)
     rc = append_event(s, "turn", body, now, what, &dropped);
 out_end:
     return finish_write(s, rc, what, dropped);
+}
+
+vc_status vc_metrics_add_store_order(vc_store *s, int64_t id, const char *customer,
+                                     const char *order_number)
+{
+    vc_order o = {0};
+    vc_status rc = vc_store_order_by_number(s, customer, order_number, &o);
+
+    if (rc == VC_OK)
+        rc = vc_metrics_add_order(s, id, order_number, llround(o.total * 100), o.currency);
+    vc_order_clear(&o);
+    return rc;
 }
 
 vc_status vc_metrics_add_order(vc_store *s, int64_t id, const char *order_number,

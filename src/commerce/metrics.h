@@ -78,6 +78,13 @@ VC_MUST_CHECK vc_status vc_metrics_add_turn(vc_store *s, int64_t id, const vc_me
 VC_MUST_CHECK vc_status vc_metrics_add_order(vc_store *s, int64_t id, const char *order_number,
                                              int64_t value_cents, const char *currency);
 
+/* The order the store holds under order_number for customer, recorded
+ * with the value and currency the store priced it at (the dialog's turn
+ * names only its number). An order the store does not hold fails with
+ * VC_ENOTFOUND. */
+VC_MUST_CHECK vc_status vc_metrics_add_store_order(vc_store *s, int64_t id, const char *customer,
+                                                   const char *order_number);
+
 /* The conversation asked for a person. The caller also ends it (usually
  * VC_OUTCOME_HANDED_OVER). */
 VC_MUST_CHECK vc_status vc_metrics_add_handover(vc_store *s, int64_t id);
