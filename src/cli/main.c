@@ -1324,11 +1324,17 @@ static vc_status run_open(void *ctx, vc_config *cfg, vc_assistant **a)
     return open_assistant(ctx, cfg, a);
 }
 
+static vc_status run_load_config(void *ctx, vc_config *cfg)
+{
+    return load_config(ctx, cfg);
+}
+
 static int cmd_run(const options *o)
 {
     char lexicon[1024];
     vc_run_options ro = {
         .open = run_open,
+        .load_config = run_load_config,
         .ctx = (void *)o,
         .lexicon = project_lexicon(lexicon, sizeof lexicon),
         .mode = o->run_mode,

@@ -565,14 +565,12 @@ static int run_live(const vc_run_options *o)
 static int have_microphone(const vc_run_options *o)
 {
     vc_config cfg;
-    vc_assistant *a = NULL;
     vc_capture *c = NULL;
     vc_capture_config cc = {0};
     int yes;
 
-    if (o->open(o->ctx, &cfg, &a) != VC_OK)
+    if (o->load_config(o->ctx, &cfg) != VC_OK)
         return 1; /* let the live path report the configuration's problem */
-    vc_assistant_free(a);
     cc.device = o->device ? o->device : cfg.input_device;
     cc.rate = cfg.sample_rate;
     yes = vc_capture_new(&cc, &c) == VC_OK;

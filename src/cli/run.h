@@ -12,6 +12,8 @@ typedef struct {
     /* Loads the configuration (board, then device config) and opens the
      * assistant on it; called again on SIGHUP. */
     vc_status (*open)(void *ctx, vc_config *cfg, vc_assistant **a);
+    /* Loads the configuration alone (to find the microphone). */
+    vc_status (*load_config)(void *ctx, vc_config *cfg);
     void *ctx;
     const char *lexicon;   /* the project's pronunciations, or NULL */
     const char *mode;      /* "auto" (NULL), "live" or "script" */
