@@ -9,11 +9,15 @@
 #include "build_config.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "assistant/link.h"
 
 struct vc_assistant {
     vc_pack *pack;
     vc_understander *understander;
     vc_store *store;
+    char store_path[640];
+    vc_link *link;         /* NULL: orders go to the local store */
+    vc_order_sink orders;
     vc_dialog *dialog;
     vc_dialog_config dialog_cfg;
     char locale[16];
@@ -73,23 +77,32 @@ vc_status vc_board_dir(const char *board, char *out, size_t cap)
     return VC_OK;
 }
 
-static vc_status default_store_path(const vc_config *cfg, const char *domain, char *out,
-                                    size_t cap)
+vc_status vc_state_dir(const vc_config *cfg, char *out, size_t cap)
 {
     const char *home = getenv("HOME");
     const char *xdg = getenv("XDG_STATE_HOME");
-    char dir[512];
     vc_status rc;
 
     if (cfg->state_dir[0])
-        rc = format_path(dir, sizeof dir, "state directory", "%s", cfg->state_dir);
+        rc = format_path(out, cap, "state directory", "%s", cfg->state_dir);
     else if (xdg && *xdg)
-        rc = format_path(dir, sizeof dir, "state directory", "%s/voxcart", xdg);
+        rc = format_path(out, cap, "state directory", "%s/voxcart", xdg);
     else if (home && *home)
-        rc = format_path(dir, sizeof dir, "state directory", "%s/.local/state/voxcart", home);
+        rc = format_path(out, cap, "state directory", "%s/.local/state/voxcart", home);
     else
         return vc_fail(VC_EINVAL, "no state directory: set [device] state_dir in the config");
-    if (rc != VC_OK || (rc = vc_mkdirs(dir)) != VC_OK)
+    if (rc != VC_OK)
+        return rc;
+    return vc_mkdirs(out);
+}
+
+static vc_status default_store_path(const vc_config *cfg, const char *domain, char *out,
+                                    size_t cap)
+{
+    char dir[512];
+    vc_status rc;
+
+    if ((rc = vc_state_dir(cfg, dir, sizeof dir)) != VC_OK)
         return rc;
     /* One store per shop type: a cafe's menu is not a home-goods catalog. */
     return format_path(out, cap, "store", "%s/%s.db", dir, domain);
@@ -99,24 +112,25 @@ static vc_status default_store_path(const vc_config *cfg, const char *domain, ch
  * given catalog file (into a private in-memory store), or, for a new store,
  * the seed the pack names (pack.ini store_seed, under models/). */
 static vc_status open_store(const vc_assistant_options *opt, const vc_pack *pack,
-                            const char *domain, vc_store **out)
+                            const char *domain, vc_store **out, char path[640])
 {
-    char path[640], seed[640];
+    char seed[640];
     vc_store *store = NULL;
     size_t count = 0;
     vc_status rc;
 
     if (opt->catalog_path) {
         /* streamed into the store: the file is never held whole */
-        rc = vc_store_open(":memory:", &store);
+        snprintf(path, 640, ":memory:");
+        rc = vc_store_open(path, &store);
         if (rc == VC_OK)
             rc = vc_store_import_catalog_file(store, opt->catalog_path);
         goto out;
     }
     if (opt->store_path)
-        rc = format_path(path, sizeof path, "store", "%s", opt->store_path);
+        rc = format_path(path, 640, "store", "%s", opt->store_path);
     else
-        rc = default_store_path(opt->config, domain, path, sizeof path);
+        rc = default_store_path(opt->config, domain, path, 640);
     if (rc != VC_OK)
         return rc;
     rc = vc_store_open(path, &store);
@@ -244,7 +258,7 @@ vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out)
         goto out_free;
     if ((rc = vc_understander_new(a->pack, &a->understander)) != VC_OK)
         goto out_free;
-    if ((rc = open_store(opt, a->pack, domain, &a->store)) != VC_OK)
+    if ((rc = open_store(opt, a->pack, domain, &a->store, a->store_path)) != VC_OK)
         goto out_free;
     if ((rc = vc_assistant_reload_catalog(a)) != VC_OK)
         goto out_free;
@@ -257,6 +271,17 @@ vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out)
     a->dialog_cfg.max_quantity = cfg->max_quantity;
     a->dialog_cfg.daily_spend_limit = cfg->daily_spend_limit;
     a->dialog_cfg.pin = a->pin[0] ? a->pin : NULL;
+    if (cfg->backend_url[0] && !opt->no_backend && !opt->catalog_path) {
+        if ((rc = vc_link_open(cfg, a->store, 1, &a->link)) != VC_OK)
+            goto out_free;
+        snprintf(a->customer_id, sizeof a->customer_id, "%s", vc_link_customer(a->link));
+        vc_sync_order_sink(vc_link_sync(a->link), &a->orders);
+        a->dialog_cfg.orders = &a->orders;
+        /* the protocol's cap on a line: the dialog refuses more with its
+         * own reply instead of the backend failing the order */
+        if (a->dialog_cfg.max_quantity <= 0 || a->dialog_cfg.max_quantity > VC_BACKEND_MAX_QUANTITY)
+            a->dialog_cfg.max_quantity = VC_BACKEND_MAX_QUANTITY;
+    }
     if ((rc = vc_dialog_new(&a->dialog_cfg, a->pack, a->store, &a->dialog)) != VC_OK)
         goto out_free;
     *out = a;
@@ -271,6 +296,7 @@ void vc_assistant_free(vc_assistant *a)
     if (!a)
         return;
     vc_dialog_free(a->dialog);
+    vc_link_free(a->link);
     vc_store_close(a->store);
     vc_understander_free(a->understander);
     vc_pack_free(a->pack);
@@ -281,6 +307,8 @@ vc_understander *vc_assistant_understander(vc_assistant *a) { return a->understa
 const vc_pack *vc_assistant_pack(vc_assistant *a) { return a->pack; }
 vc_store *vc_assistant_store(vc_assistant *a) { return a->store; }
 vc_dialog *vc_assistant_dialog(vc_assistant *a) { return a->dialog; }
+const char *vc_assistant_store_path(const vc_assistant *a) { return a->store_path; }
+const char *vc_assistant_customer(const vc_assistant *a) { return a->customer_id; }
 
 void vc_assistant_voice(vc_assistant *a, const vc_config *cfg, vc_synthesiser_config *sc)
 {

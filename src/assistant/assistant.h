@@ -1,5 +1,9 @@
 /* The assistant: the composition root that wires config, domain pack,
  * store, understander (with the catalog's lists), dialog and speech out.
+ * With a [backend] url in the config, the dialog's orders go to the
+ * merchant backend through the outbox (link.h, sync.h); a device that is
+ * configured for a backend but not registered fails to open (it must never
+ * take orders the merchant will not see).
  * The CLI and, later, the device loop use only this and the module headers. */
 #ifndef VC_ASSISTANT_H
 #define VC_ASSISTANT_H
@@ -16,6 +20,10 @@ const char *vc_models_dir(void);
 /* The board definition directory (boards/<board>). */
 VC_MUST_CHECK vc_status vc_board_dir(const char *board, char *out, size_t cap);
 
+/* The device's state directory, created if missing: [device] state_dir,
+ * else $XDG_STATE_HOME/voxcart, else ~/.local/state/voxcart. */
+VC_MUST_CHECK vc_status vc_state_dir(const vc_config *cfg, char *out, size_t cap);
+
 typedef struct vc_assistant vc_assistant;
 
 typedef struct {
@@ -23,6 +31,8 @@ typedef struct {
     const char *domain;        /* overrides config->domain when not NULL */
     const char *store_path;    /* NULL: <state_dir>/<domain>.db; a new store starts as the pack's store_seed */
     const char *catalog_path;  /* NULL: the store's catalog; else this file only (no store writes) */
+    int no_backend;            /* 1: do not open the [backend] link (a command that
+                                  understands but never orders) */
 } vc_assistant_options;
 
 VC_MUST_CHECK vc_status vc_assistant_new(const vc_assistant_options *opt, vc_assistant **out);
@@ -32,6 +42,11 @@ vc_understander *vc_assistant_understander(vc_assistant *a);
 const vc_pack *vc_assistant_pack(vc_assistant *a);
 vc_store *vc_assistant_store(vc_assistant *a);
 vc_dialog *vc_assistant_dialog(vc_assistant *a);
+/* The store's file (":memory:" for a --catalog file). */
+const char *vc_assistant_store_path(const vc_assistant *a);
+/* Whose orders and history: the registered device's customer when a
+ * backend is configured, else [device] customer_id. */
+const char *vc_assistant_customer(const vc_assistant *a);
 
 /* The voice replies are spoken with, into sc's voice, rate, pitch and
  * volume: the [voice] keys the device config or the board file set, else

@@ -445,9 +445,11 @@ static vc_status take_turn(vc_device *d, const vc_listener_result *res)
         emit(d, &ev);
     }
     if (t.finished || t.handover) {
-        vc_metrics_outcome outcome = t.handover       ? VC_OUTCOME_HANDED_OVER
-                                     : t.order_placed ? VC_OUTCOME_COMPLETED
-                                                      : VC_OUTCOME_CANCELLED;
+        /* a queued order is the customer's purchase done: the outbox
+         * sends it, exactly once, when the backend is back */
+        vc_metrics_outcome outcome = t.handover                         ? VC_OUTCOME_HANDED_OVER
+                                     : t.order_placed || t.order_queued ? VC_OUTCOME_COMPLETED
+                                                                        : VC_OUTCOME_CANCELLED;
         if ((rc = play_earcon(d, VC_EARCON_DONE, d->reply_end)) == VC_OK)
             rc = end_conversation(d, outcome, d->reply_end);
     } else if (d->turns >= VC_DEVICE_MAX_TURNS || d->misses >= VC_DEVICE_MAX_MISSES) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "assistant/assistant.h"
+#include "assistant/link.h"
 #include "assistant/listener.h"
 #include "audio/audio_file.h"
 #include "audio/capture.h"
@@ -59,6 +60,10 @@ static const char usage[] =
     "  ask TEXT                   one dialog turn; the conversation carries on across calls\n"
     "  chat                       an interactive text conversation\n"
     "  catalog import FILE.json   replace the store's catalog (all or nothing)\n"
+    "  register                   make the device's key and register it with the\n"
+    "                             merchant backend ([backend] in the config)\n"
+    "  sync                       send queued orders and events, bring the catalog and\n"
+    "                             order history up to date with the backend\n"
     "  stats [--since DAYS] [--json]\n"
     "                             conversation metrics: completion, conversion, order\n"
     "                             value, response time, hand-overs, rejections\n"
@@ -168,7 +173,10 @@ static vc_status load_config(const options *o, vc_config *cfg)
     return VC_OK;
 }
 
-static vc_status open_assistant(const options *o, vc_config *cfg, vc_assistant **a)
+/* backend = 0 for commands that never order: they work on a device that is
+ * configured for a backend it cannot reach or has not registered with. */
+static vc_status open_assistant_with(const options *o, vc_config *cfg, int backend,
+                                     vc_assistant **a)
 {
     vc_assistant_options ao = {0};
     vc_status rc = load_config(o, cfg);
@@ -176,10 +184,21 @@ static vc_status open_assistant(const options *o, vc_config *cfg, vc_assistant *
     if (rc != VC_OK)
         return rc;
     ao.config = cfg;
+    ao.no_backend = !backend;
     ao.domain = o->domain;
     ao.store_path = o->store;
     ao.catalog_path = o->catalog;
     return vc_assistant_new(&ao, a);
+}
+
+static vc_status open_assistant(const options *o, vc_config *cfg, vc_assistant **a)
+{
+    return open_assistant_with(o, cfg, 1, a);
+}
+
+static vc_status open_assistant_offline(const options *o, vc_config *cfg, vc_assistant **a)
+{
+    return open_assistant_with(o, cfg, 0, a);
 }
 
 static vc_status open_synthesiser(vc_assistant *a, const vc_config *cfg, vc_speak_mode mode,
@@ -426,7 +445,7 @@ static int cmd_understand(const options *o, int argc, char **argv)
         fprintf(stderr, "voxcart understand: give --text, --text-file or audio files\n");
         return 2;
     }
-    if (open_assistant(o, &cfg, &a) != VC_OK)
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("understand");
     und = vc_assistant_understander(a);
 
@@ -515,7 +534,7 @@ static int cmd_transcribe(const options *o, int argc, char **argv)
         fprintf(stderr, "voxcart transcribe: give one or more audio files\n");
         return 2;
     }
-    if (open_assistant(o, &cfg, &a) != VC_OK)
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("transcribe");
     if (open_recogniser(a, &rec) != VC_OK) {
         failed = fail("transcribe: loading the recogniser");
@@ -573,7 +592,7 @@ static int cmd_eval(const options *o, int argc, char **argv)
     }
     if (vc_eval_new(&eo, &e) != VC_OK)
         return fail("eval");
-    if (open_assistant(o, &cfg, &a) != VC_OK) {
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK) {
         ret = fail("eval");
         goto out_free_eval;
     }
@@ -877,7 +896,7 @@ static int cmd_listen(const options *o, int argc, char **argv)
     vc_listener_config_defaults(&lc);
     if (o->smart_eou_ms >= 0)
         lc.smart_eou_ms = o->smart_eou_ms;
-    if (open_assistant(o, &cfg, &a) != VC_OK)
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("listen");
     lc.dsp = dsp_settings(&cfg, &dc);
     if (open_recogniser(a, &rec) != VC_OK) {
@@ -964,7 +983,8 @@ static void metrics_turn(conversation *c, const vc_understanding *u, const vc_tu
     if (t->handover)
         metrics_end(c, VC_OUTCOME_HANDED_OVER);
     else if (t->finished)
-        metrics_end(c, t->order_placed ? VC_OUTCOME_COMPLETED : VC_OUTCOME_CANCELLED);
+        metrics_end(c, t->order_placed || t->order_queued ? VC_OUTCOME_COMPLETED
+                                                          : VC_OUTCOME_CANCELLED);
 }
 
 /* Prints reply and speaks its spoken form (speech; NULL: reply). */
@@ -1004,6 +1024,8 @@ static int turn(conversation *c, const char *text, int *finished)
     say(c, t.reply, t.speech);
     if (t.order_placed)
         printf("          (order %s placed)\n", t.order_number ? t.order_number : "?");
+    if (t.order_queued)
+        printf("          (order queued: it is sent when the backend answers)\n");
     if (t.handover)
         printf("          (hand-over to a person recorded)\n");
     if (finished)
@@ -1233,7 +1255,7 @@ static int cmd_catalog(const options *o, int argc, char **argv)
                         "(use --store to choose the store)\n");
         return 2;
     }
-    if (open_assistant(o, &cfg, &a) != VC_OK) {
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK) {
         ret = fail("catalog import");
         goto out;
     }
@@ -1248,6 +1270,79 @@ static int cmd_catalog(const options *o, int argc, char **argv)
     printf("imported %zu products from %s\n", count, argv[1]);
     ret = 0;
 out:
+    vc_assistant_free(a);
+    return ret;
+}
+
+/* ---- the merchant backend ----------------------------------------------------- */
+
+/* Wall-clock milliseconds: outbox retry times are stored and outlive the
+ * process. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmd_register(const options *o)
+{
+    vc_identity id;
+    vc_config cfg;
+
+    if (load_config(o, &cfg) != VC_OK || vc_link_register(&cfg, &id) != VC_OK)
+        return fail("register");
+    printf("registered %s with %s for customer %s; certificate %s valid until %s\n",
+           id.device_id, cfg.backend_url, id.customer_id, id.cert_path, id.not_after);
+    return 0;
+}
+
+/* One round of everything the device keeps in step with its backend; what
+ * failed is reported, what worked is kept (each step is its own
+ * transaction). */
+static int cmd_sync(const options *o)
+{
+    vc_assistant *a = NULL;
+    vc_link *l = NULL;
+    vc_config cfg;
+    int sent = 0, events = 0, changed = 0, ret = 0;
+    int64_t due;
+    long long version = 0;
+    vc_status rc;
+
+    if (o->catalog) {
+        fprintf(stderr, "voxcart sync: --catalog uses a throw-away store (use --store)\n");
+        return 2;
+    }
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK)
+        return fail("sync");
+    if (vc_link_open(&cfg, vc_assistant_store(a), 0, &l) != VC_OK) {
+        ret = fail("sync");
+        goto out;
+    }
+    if ((rc = vc_sync_outbox(vc_link_sync(l), wall_ms(), &sent)) != VC_OK)
+        ret = fail("sync: orders");
+    else
+        printf("orders: %d sent\n", sent);
+    if ((rc = vc_sync_catalog(vc_link_sync(l), &changed)) != VC_OK) {
+        ret = fail("sync: catalog");
+    } else {
+        if (vc_store_catalog_version(vc_assistant_store(a), &version) != VC_OK)
+            version = 0;
+        printf("catalog: version %lld%s\n", version, changed ? ", updated" : ", unchanged");
+    }
+    if ((rc = vc_sync_history(vc_link_sync(l), 0)) != VC_OK)
+        ret = fail("sync: order history");
+    else
+        printf("order history: updated\n");
+    if ((rc = vc_sync_events(vc_link_sync(l), &events)) != VC_OK)
+        ret = fail("sync: events");
+    else
+        printf("events: %d sent\n", events);
+    if (vc_sync_outbox_due_in(vc_link_sync(l), wall_ms(), &due) == VC_OK && due >= 0)
+        printf("orders waiting: the next is due in %lld ms\n", (long long)due);
+out:
+    vc_link_free(l);
     vc_assistant_free(a);
     return ret;
 }
@@ -1271,7 +1366,7 @@ static int cmd_stats(const options *o, int argc)
                         "(use --store to choose the store)\n");
         return 2;
     }
-    if (open_assistant(o, &cfg, &a) != VC_OK)
+    if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("stats");
     if (o->since_days)
         since = (int64_t)time(NULL) - (int64_t)o->since_days * 86400;
@@ -1479,7 +1574,8 @@ int main(int argc, char **argv)
     argc -= optind + 1;
     argv += optind + 1;
     if (argc > 0 && (strcmp(cmd, "chat") == 0 || strcmp(cmd, "demo") == 0 ||
-                     strcmp(cmd, "run") == 0 ||
+                     strcmp(cmd, "run") == 0 || strcmp(cmd, "register") == 0 ||
+                     strcmp(cmd, "sync") == 0 ||
                      strcmp(cmd, "version") == 0 || strcmp(cmd, "help") == 0)) {
         fprintf(stderr, "voxcart %s: unexpected argument '%s' (see voxcart --help)\n", cmd,
                 argv[0]);
@@ -1506,6 +1602,10 @@ int main(int argc, char **argv)
         ret = cmd_catalog(&o, argc, argv);
     else if (strcmp(cmd, "stats") == 0)
         ret = cmd_stats(&o, argc);
+    else if (strcmp(cmd, "register") == 0)
+        ret = cmd_register(&o);
+    else if (strcmp(cmd, "sync") == 0)
+        ret = cmd_sync(&o);
     else if (strcmp(cmd, "version") == 0)
         ret = (printf("voxcart %s (board %s)\n", VC_VERSION, VC_BOARD), 0);
     else if (strcmp(cmd, "help") == 0)

@@ -12,6 +12,7 @@
 #include "assistant/device.h"
 #include "assistant/listener.h"
 #include "assistant/sim.h"
+#include "assistant/syncer.h"
 #include "audio/audio_file.h"
 #include "audio/capture.h"
 #include "audio/gpio.h"
@@ -37,6 +38,7 @@ typedef struct {
     vc_wakeword *wake;
     vc_button *keys; /* the pc board's Enter */
     vc_gpio_set gpio;
+    vc_syncer *syncer; /* NULL: no backend */
     unsigned trigger;
     const char *phrase;
 } parts;
@@ -45,6 +47,7 @@ typedef struct {
     const vc_run_options *o;
     parts *p;
     double stream_origin; /* script: 0; live: seconds of stream before this run */
+    int idle;             /* the device waits for a wake word or the button */
 } printer;
 
 static int fail(const char *what)
@@ -64,6 +67,7 @@ static void sleep_ms(int ms)
 
 static void close_parts(parts *p)
 {
+    vc_syncer_stop(p->syncer);
     vc_gpio_set_close(&p->gpio);
     vc_button_free(p->keys);
     vc_wakeword_free(p->wake);
@@ -83,6 +87,9 @@ static int open_parts(const vc_run_options *o, int scripted, parts *p)
     memset(p, 0, sizeof *p);
     if (o->open(o->ctx, &p->cfg, &p->assistant) != VC_OK)
         return fail("loading the configuration and the domain pack");
+    if (p->cfg.backend_url[0] &&
+        vc_syncer_start(&p->cfg, vc_assistant_store_path(p->assistant), &p->syncer) != VC_OK)
+        return fail("starting the sync with the merchant backend");
     if (vc_recogniser_new(&rc, vc_assistant_understander(p->assistant), &p->rec) != VC_OK)
         return fail("loading the recogniser");
     vc_assistant_voice(p->assistant, &p->cfg, &sc);
@@ -214,6 +221,7 @@ static void on_state(void *ctx, vc_device_state s)
 {
     printer *pr = ctx;
 
+    pr->idle = s == VC_DEVICE_IDLE;
     if (pr->p->gpio.led &&
         vc_gpio_led_set(pr->p->gpio.led, s != VC_DEVICE_IDLE) != VC_OK)
         vc_log_warn("run: LED: %s", vc_error_detail());
@@ -225,13 +233,21 @@ static int reload_pending;
 
 static vc_status tick(void *ctx)
 {
-    (void)ctx;
+    printer *pr = ctx;
+
     vc_service_watchdog_ping();
     if (vc_service_stop_requested())
         return vc_fail(VC_ECANCELLED, "stop requested");
     if (vc_service_take_reload()) {
         reload_pending = 1; /* run_devices returns, run_live reloads */
         return vc_fail(VC_ECANCELLED, "reload requested");
+    }
+    /* A synced catalog is taken in between conversations, never during
+     * one: the reload recompiles the grammar from the store. */
+    if (pr && pr->idle && vc_syncer_take_catalog_changed(pr->p->syncer)) {
+        vc_log_info("run: the catalog changed; reloading");
+        reload_pending = 1;
+        return vc_fail(VC_ECANCELLED, "catalog changed");
     }
     return VC_OK;
 }
@@ -247,7 +263,7 @@ static void device_config(parts *p, printer *pr, vc_device_output out, vc_device
     dc->assistant = p->assistant;
     dc->synth = p->synth;
     dc->output = out;
-    dc->customer = p->cfg.customer_id;
+    dc->customer = vc_assistant_customer(p->assistant);
     dc->metrics = 1;
     dc->follow_up_timeout_ms = p->cfg.follow_up_timeout_ms;
     dc->barge_in = p->cfg.barge_in;

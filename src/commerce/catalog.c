@@ -192,7 +192,14 @@ typedef struct {
     size_t len, text_cap;
 } sku_set;
 
-typedef enum { C_ROOT, C_PRODUCTS, C_PRODUCT, C_ALIASES, C_ATTRIBUTES } container;
+typedef enum { C_ROOT, C_PRODUCTS, C_PRODUCT, C_ALIASES, C_ATTRIBUTES, C_DELETED } container;
+
+/* What the root member whose value comes next is. */
+typedef enum { R_OTHER, R_PRODUCTS, R_DELETED, R_VERSION } root_member;
+
+/* SKUs of a delta's "deleted" share the duplicate set with the products',
+ * their index marked with this bit (products stay below 2^31). */
+#define DELETED_MARK 0x80000000u
 
 struct vc_catalog_stream {
     yajl_handle yajl;
@@ -217,8 +224,14 @@ struct vc_catalog_stream {
     size_t depth; /* entries of stack in use */
     size_t skip;  /* containers open inside a value being skipped */
     int root_has_products;
-    int next_is_products; /* in the root: the member whose value comes next */
+    root_member next;     /* in the root: the member whose value comes next */
     field_id field;       /* in a product: the same */
+
+    vc_deleted_fn deleted_fn; /* NULL: "deleted" is ignored like any member */
+    void *deleted_ctx;
+    int root_has_deleted, root_has_version;
+    size_t n_deleted;
+    long long version; /* the root's "version"; -1: none, or not a whole number */
 
     size_t index; /* 1-based index of the product being read */
     size_t max_products;
@@ -671,6 +684,95 @@ static int too_many_products(vc_catalog_stream *s)
     return 0;
 }
 
+/* A root member's value: products, a delta's deleted SKUs, the version. */
+static int root_value(vc_catalog_stream *s, const json_value *v)
+{
+    root_member m = s->next;
+    double d;
+
+    s->next = R_OTHER;
+    switch (m) {
+    case R_PRODUCTS:
+        if (v->kind != J_ARRAY) {
+            shape_fail(s);
+            return 0;
+        }
+        s->root_has_products = 1;
+        return push(s, C_PRODUCTS);
+    case R_DELETED:
+        s->root_has_deleted = 1;
+        if (v->kind != J_ARRAY) {
+            stream_stop(s, vc_fail(VC_EPARSE, "%s: deleted must be an array of SKUs", s->origin));
+            return 0;
+        }
+        return push(s, C_DELETED);
+    case R_VERSION:
+        /* kept only when it is one: a catalog file may carry any version */
+        s->root_has_version = 1;
+        if (v->kind == J_NUMBER) {
+            if (!number_value(v->text, v->len, &d))
+                return out_of_memory(s);
+            if (isfinite(d) && d >= 0 && d == floor(d) && d <= 9007199254740992.0)
+                s->version = (long long)d;
+        }
+        return ignore(s, v);
+    default:
+        return ignore(s, v);
+    }
+}
+
+/* One SKU of a delta's "deleted": checked as a product's sku is, and at
+ * most once in the whole delta (products included). */
+static int deleted_element(vc_catalog_stream *s, const json_value *v)
+{
+    size_t i = s->n_deleted++;
+    char *sku;
+    size_t first;
+    vc_status rc;
+
+    if (s->n_deleted > s->max_products) {
+        stream_stop(s, vc_fail(VC_ETOOBIG, "%s: deleted: more than the limit of %zu SKUs",
+                               s->origin, s->max_products));
+        return 0;
+    }
+    if (v->kind != J_STRING) {
+        stream_stop(s, vc_fail(VC_EPARSE, "%s: deleted[%zu] must be a string", s->origin, i));
+        return 0;
+    }
+    if (v->len > VC_CATALOG_MAX_FIELD || !v->len || has_control_bytes(v->text, v->len) ||
+        memchr(v->text, '"', v->len)) {
+        stream_stop(s, vc_fail(v->len > VC_CATALOG_MAX_FIELD ? VC_ETOOBIG : VC_EPARSE,
+                               "%s: deleted[%zu]: a SKU must be 1 to %u bytes without quotes or "
+                               "control characters",
+                               s->origin, i, (unsigned)VC_CATALOG_MAX_FIELD));
+        return 0;
+    }
+    if (!(sku = strndup(v->text, v->len)))
+        return out_of_memory(s);
+    first = sku_seen(&s->skus, sku, DELETED_MARK | (i & 0x7fffffffu));
+    if (first == (size_t)-1) {
+        free(sku);
+        return out_of_memory(s);
+    }
+    if (first) {
+        if (first & DELETED_MARK)
+            stream_stop(s, vc_fail(VC_EPARSE, "%s: deleted[%zu]: \"%s\" listed twice", s->origin,
+                                   i, sku));
+        else
+            stream_stop(s, vc_fail(VC_EPARSE, "%s: deleted[%zu]: \"%s\" is also product %zu",
+                                   s->origin, i, sku, first));
+        free(sku);
+        return 0;
+    }
+    rc = s->deleted_fn(s->deleted_ctx, sku);
+    free(sku);
+    if (rc != VC_OK) {
+        stream_stop(s, rc);
+        return 0;
+    }
+    return 1;
+}
+
 static int any_value(vc_catalog_stream *s, const json_value *v)
 {
     saw_token(s);
@@ -689,16 +791,8 @@ static int any_value(vc_catalog_stream *s, const json_value *v)
     }
     switch (s->stack[s->depth - 1]) {
     case C_ROOT:
-        if (s->next_is_products) {
-            s->next_is_products = 0;
-            if (v->kind != J_ARRAY) {
-                shape_fail(s);
-                return 0;
-            }
-            s->root_has_products = 1;
-            return push(s, C_PRODUCTS);
-        }
-        ignore(s, v);
+        if (!root_value(s, v))
+            return 0;
         break;
     case C_PRODUCTS:
         if (s->index == s->max_products) {
@@ -723,6 +817,8 @@ static int any_value(vc_catalog_stream *s, const json_value *v)
         if (!attribute_value(s, v))
             return 0;
         break;
+    case C_DELETED:
+        return deleted_element(s, v);
     }
 check_depth:
     if (s->depth + s->skip > MAX_DEPTH) {
@@ -778,8 +874,14 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t n)
         return 1;
     switch (s->stack[s->depth - 1]) {
     case C_ROOT:
-        /* the first "products" counts, as a lookup by name finds it */
-        s->next_is_products = !s->root_has_products && n == 8 && memcmp(k, "products", 8) == 0;
+        /* the first of each counts, as a lookup by name finds it */
+        s->next = R_OTHER;
+        if (!s->root_has_products && n == 8 && memcmp(k, "products", 8) == 0)
+            s->next = R_PRODUCTS;
+        else if (s->deleted_fn && !s->root_has_deleted && n == 7 && memcmp(k, "deleted", 7) == 0)
+            s->next = R_DELETED;
+        else if (!s->root_has_version && n == 7 && memcmp(k, "version", 7) == 0)
+            s->next = R_VERSION;
         return 1;
     case C_PRODUCT:
         s->field = F_NONE;
@@ -824,6 +926,8 @@ static int product_done(vc_catalog_stream *s)
     first = sku_seen(&s->skus, c.sku, s->index);
     if (first == (size_t)-1)
         return out_of_memory(s);
+    if (first & DELETED_MARK)
+        return product_stop(s, &c, VC_EPARSE, "sku also in deleted");
     if (first)
         return product_stop(s, &c, VC_EPARSE, "duplicate sku (also product %zu)", first);
     out.sku = p->text[F_SKU];
@@ -918,6 +1022,7 @@ vc_status vc_catalog_stream_new(const char *origin, vc_product_fn fn, void *ctx,
     s->line = s->last_line = s->last_col = 1;
     s->field = F_NONE;
     s->max_products = VC_CATALOG_MAX_PRODUCTS;
+    s->version = -1;
     *out = s;
     return VC_OK;
 }
@@ -1058,6 +1163,22 @@ out_free_stream:
 out_close:
     fclose(f);
     return rc;
+}
+
+vc_status vc_catalog_stream_on_deleted(vc_catalog_stream *s, vc_deleted_fn fn, void *ctx)
+{
+    if (!s || !fn)
+        return vc_fail(VC_EINVAL, "catalog stream: no stream or no callback for deleted SKUs");
+    if (s->fed || s->rc != VC_OK)
+        return vc_fail(VC_ESTATE, "%s: deleted callback set after the first bytes", s->origin);
+    s->deleted_fn = fn;
+    s->deleted_ctx = ctx;
+    return VC_OK;
+}
+
+long long vc_catalog_stream_version(const vc_catalog_stream *s)
+{
+    return s ? s->version : -1;
 }
 
 void vc_catalog_stream_limit_products(vc_catalog_stream *s, size_t n)

@@ -75,6 +75,24 @@ VC_MUST_CHECK vc_status vc_catalog_stream_feed(vc_catalog_stream *s, const char 
 VC_MUST_CHECK vc_status vc_catalog_stream_finish(vc_catalog_stream *s);
 void vc_catalog_stream_free(vc_catalog_stream *s);
 
+/* Receives one SKU of a catalog delta's "deleted" list; sku is valid only
+ * during the call. Any status other than VC_OK stops the stream. */
+typedef vc_status (*vc_deleted_fn)(void *ctx, const char *sku);
+
+/* Makes s read the delta form of docs/protocol.md as well: a top-level
+ * "deleted" array of SKUs, each checked as a product's sku (1 to
+ * VC_CATALOG_MAX_FIELD bytes, no control characters or quotes) and handed
+ * to fn as it is read. A SKU listed twice, or both deleted and in
+ * "products", fails the stream with VC_EPARSE; more SKUs than the product
+ * limit with VC_ETOOBIG. "products" is still required (it may be empty).
+ * Without this call "deleted" is ignored like any unknown member. Call
+ * before the first feed (VC_ESTATE after). */
+VC_MUST_CHECK vc_status vc_catalog_stream_on_deleted(vc_catalog_stream *s, vc_deleted_fn fn,
+                                                     void *ctx);
+/* The top-level "version" read so far when it is a whole number >= 0 (the
+ * backend's catalog carries one), else -1. */
+long long vc_catalog_stream_version(const vc_catalog_stream *s);
+
 /* Streams the catalog file at path through fn, 64 KiB at a time; errors name
  * the path. VC_EIO when it cannot be read. */
 VC_MUST_CHECK vc_status vc_catalog_load_each(const char *path, vc_product_fn fn, void *ctx);

@@ -15,10 +15,11 @@
 #include "commerce/catalog_internal.h"
 #include "commerce/store_internal.h"
 #include "core/fsutil.h"
+#include "core/utf8.h"
 
 /* "vcrt": marks a database as a voxcart store (PRAGMA application_id). */
 #define STORE_APPLICATION_ID 0x76637274
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 #define MAX_ORDER_LINES 100
@@ -138,7 +139,70 @@ static const char migration_v2[] =
     "  sent_at INTEGER);"
     "CREATE INDEX IF NOT EXISTS events_unsent ON events(id) WHERE sent_at IS NULL;";
 
-static const char *const migrations[] = {migration_v2};
+/* Version 3: the merchant backend (sync.h, outbox.h). Orders gain the
+ * status "queued" (an order in the outbox, under its idempotency key until
+ * the backend numbers it), the backend's updated_at and when the device
+ * last heard it (fetched_at, Unix seconds; NULL: never, a local order).
+ * SQLite cannot change a CHECK, so orders and order_lines are rebuilt:
+ * the new tables reference each other and are renamed into place (the
+ * rename rewrites the reference), so dropping the old ones cascades into
+ * nothing. order_lines follow a renumbered order (ON UPDATE CASCADE). */
+static const char migration_v3[] =
+    "CREATE TABLE orders_v3("
+    "  number TEXT PRIMARY KEY,"
+    "  customer_id TEXT NOT NULL REFERENCES customers(id),"
+    "  status TEXT NOT NULL CHECK(status IN"
+    "    ('queued','placed','packed','shipped','delivered','cancelled')),"
+    "  placed_at TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  total REAL NOT NULL,"
+    "  updated_at TEXT,"
+    "  fetched_at INTEGER);"
+    "CREATE TABLE order_lines_v3("
+    "  order_number TEXT NOT NULL REFERENCES orders_v3(number)"
+    "    ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  line INTEGER NOT NULL,"
+    "  sku TEXT NOT NULL,"
+    "  description TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL CHECK(quantity > 0),"
+    "  unit_price REAL NOT NULL,"
+    "  PRIMARY KEY(order_number, line));"
+    /* rowid kept: it breaks ties between orders placed in the same second */
+    "INSERT INTO orders_v3(rowid, number, customer_id, status, placed_at, currency, total)"
+    "  SELECT rowid, number, customer_id, status, placed_at, currency, total FROM orders;"
+    "INSERT INTO order_lines_v3 SELECT order_number, line, sku, description, quantity,"
+    "  unit_price FROM order_lines;"
+    "DROP TABLE order_lines;"
+    "DROP TABLE orders;"
+    "ALTER TABLE orders_v3 RENAME TO orders;"
+    "ALTER TABLE order_lines_v3 RENAME TO order_lines;"
+    "CREATE INDEX IF NOT EXISTS orders_by_customer ON orders(customer_id, placed_at);"
+    "CREATE INDEX IF NOT EXISTS order_lines_by_sku ON order_lines(sku);"
+    /* the catalog version of the last sync; no row: never synced */
+    "CREATE TABLE IF NOT EXISTS catalog_state("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  version INTEGER NOT NULL CHECK(version > 0),"
+    "  synced_at INTEGER NOT NULL);"
+    /* orders on their way to the backend (outbox.c); times in Unix ms */
+    "CREATE TABLE IF NOT EXISTS outbox("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  idempotency_key TEXT NOT NULL UNIQUE CHECK(length(idempotency_key) = 36),"
+    "  customer_id TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK(state IN ('pending','sent','refused')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  order_number TEXT,"
+    "  error_code TEXT,"
+    "  error_message TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(next_attempt_ms, id)"
+    "  WHERE state = 'pending';"
+    /* the event (events.id) that carries a hand-over ticket to the backend */
+    "ALTER TABLE handovers ADD COLUMN event_id INTEGER;";
+
+static const char *const migrations[] = {migration_v2, migration_v3};
 
 /* ---- errors and statements ------------------------------------------------- */
 
@@ -543,12 +607,17 @@ static vc_status search_text_of(const vc_product *p, char **out)
     return *out ? VC_OK : vc_fail(VC_ENOMEM, "indexing product: out of memory");
 }
 
-/* Writes a catalog product by product into the caller's transaction: the
- * old catalog is deleted first, so a failure anywhere must roll back. */
+/* Writes a catalog product by product into the caller's transaction.
+ * REPLACE deletes the old catalog first, so a failure anywhere must roll
+ * back; UPDATE changes products in place. The sync's vc_catalog_write and
+ * the file imports share it. */
 typedef struct {
     vc_store *s;
+    vc_catalog_write_mode mode;
     sqlite3_stmt *ins_product, *ins_alias, *ins_attr;
-    size_t position; /* products written */
+    sqlite3_stmt *del_aliases, *del_attrs, *del_product; /* UPDATE and delete */
+    size_t position; /* REPLACE: products written; UPDATE: the next new position */
+    size_t changes;  /* products put and deleted */
 } catalog_writer;
 
 static const char *const import_what = "importing the catalog";
@@ -558,33 +627,72 @@ static void writer_close(catalog_writer *w)
     sqlite3_finalize(w->ins_product);
     sqlite3_finalize(w->ins_alias);
     sqlite3_finalize(w->ins_attr);
+    sqlite3_finalize(w->del_aliases);
+    sqlite3_finalize(w->del_attrs);
+    sqlite3_finalize(w->del_product);
     w->ins_product = w->ins_alias = w->ins_attr = NULL;
+    w->del_aliases = w->del_attrs = w->del_product = NULL;
 }
 
-static vc_status writer_open(vc_store *s, catalog_writer *w)
+static vc_status writer_open(vc_store *s, catalog_writer *w, vc_catalog_write_mode mode)
 {
+    /* UPDATE keeps a changed product's position: search ranks ties by it */
+    static const char insert_sql[] =
+        "INSERT INTO products(sku, name, price, currency, category, stock, position,"
+        " search_text) VALUES(?,?,?,?,?,?,?,?)";
+    static const char upsert_sql[] =
+        "INSERT INTO products(sku, name, price, currency, category, stock, position,"
+        " search_text) VALUES(?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(sku) DO UPDATE SET name = excluded.name, price = excluded.price,"
+        " currency = excluded.currency, category = excluded.category,"
+        " stock = excluded.stock, search_text = excluded.search_text";
+    long long next = 0;
     vc_status rc;
 
     memset(w, 0, sizeof *w);
     w->s = s;
-    if ((rc = exec(s, "DELETE FROM product_attributes; DELETE FROM product_aliases;"
-                      "DELETE FROM products",
-                   import_what)) != VC_OK)
-        return rc;
-    if ((rc = prepare(s,
-                      "INSERT INTO products(sku, name, price, currency, category, stock, position,"
-                      " search_text) VALUES(?,?,?,?,?,?,?,?)",
-                      &w->ins_product, import_what)) != VC_OK ||
+    w->mode = mode;
+    if (mode == VC_CATALOG_REPLACE) {
+        if ((rc = exec(s, "DELETE FROM product_attributes; DELETE FROM product_aliases;"
+                          "DELETE FROM products",
+                       import_what)) != VC_OK)
+            return rc;
+    } else {
+        if ((rc = query_int(s, "SELECT COALESCE(MAX(position) + 1, 0) FROM products", &next,
+                            import_what)) != VC_OK)
+            return rc;
+        w->position = (size_t)next;
+    }
+    if ((rc = prepare(s, mode == VC_CATALOG_REPLACE ? insert_sql : upsert_sql, &w->ins_product,
+                      import_what)) != VC_OK ||
         (rc = prepare(s, "INSERT INTO product_aliases(sku, position, alias) VALUES(?,?,?)",
                       &w->ins_alias, import_what)) != VC_OK ||
         (rc = prepare(s,
                       "INSERT INTO product_attributes(sku, position, key, value) VALUES(?,?,?,?)",
-                      &w->ins_attr, import_what)) != VC_OK)
+                      &w->ins_attr, import_what)) != VC_OK ||
+        (rc = prepare(s, "DELETE FROM product_aliases WHERE sku = ?", &w->del_aliases,
+                      import_what)) != VC_OK ||
+        (rc = prepare(s, "DELETE FROM product_attributes WHERE sku = ?", &w->del_attrs,
+                      import_what)) != VC_OK ||
+        (rc = prepare(s, "DELETE FROM products WHERE sku = ?", &w->del_product, import_what)) !=
+            VC_OK)
         writer_close(w);
     return rc;
 }
 
-/* A vc_product_fn: writes p as the next product. */
+/* Runs a one-parameter (sku) statement of the writer to its end. */
+static int writer_step_sku(sqlite3_stmt *st, const char *sku)
+{
+    int src;
+
+    sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_reset(st);
+    return src;
+}
+
+/* A vc_product_fn: writes p as the next product (REPLACE), or adds or
+ * changes it (UPDATE). */
 static vc_status writer_put(void *ctx, const vc_product *p)
 {
     catalog_writer *w = ctx;
@@ -594,6 +702,8 @@ static vc_status writer_put(void *ctx, const vc_product *p)
     vc_status rc;
     int src;
 
+    if (!p || !p->sku)
+        return vc_fail(VC_EINVAL, "%s: catalog product %zu: no sku", s->path, w->changes + 1);
     if ((rc = search_text_of(p, &search)) != VC_OK)
         return rc;
     sqlite3_bind_text(w->ins_product, 1, p->sku, -1, SQLITE_STATIC);
@@ -609,6 +719,12 @@ static vc_status writer_put(void *ctx, const vc_product *p)
     free(search);
     if (src != SQLITE_DONE)
         goto out_product_failed;
+    if (w->mode == VC_CATALOG_UPDATE) {
+        /* a changed product's children are replaced whole */
+        if ((src = writer_step_sku(w->del_aliases, p->sku)) != SQLITE_DONE ||
+            (src = writer_step_sku(w->del_attrs, p->sku)) != SQLITE_DONE)
+            goto out_product_failed;
+    }
     for (size_t j = 0; j < p->n_aliases; j++) {
         sqlite3_bind_text(w->ins_alias, 1, p->sku, -1, SQLITE_STATIC);
         sqlite3_bind_int64(w->ins_alias, 2, (sqlite3_int64)j);
@@ -628,14 +744,37 @@ static vc_status writer_put(void *ctx, const vc_product *p)
         if (src != SQLITE_DONE)
             goto out_product_failed;
     }
+    /* an update in place took no new position; a spare one costs nothing */
     w->position++;
+    w->changes++;
     return VC_OK;
 out_product_failed:
     if (src == SQLITE_CONSTRAINT_PRIMARYKEY || src == SQLITE_CONSTRAINT_UNIQUE)
         return vc_fail(VC_EINVAL, "%s: catalog product %zu (sku \"%s\"): duplicate sku or key",
-                       s->path, i + 1, p->sku ? p->sku : "");
-    return vc_fail(status_of(src), "%s: catalog product %zu (sku \"%s\"): %s", s->path, i + 1,
-                   p->sku ? p->sku : "", sqlite3_errmsg(s->db));
+                       s->path, w->changes + 1, p->sku);
+    return vc_fail(status_of(src), "%s: catalog product %zu (sku \"%s\"): %s", s->path,
+                   w->changes + 1, p->sku, sqlite3_errmsg(s->db));
+}
+
+static vc_status writer_delete(catalog_writer *w, const char *sku)
+{
+    vc_store *s = w->s;
+    int src;
+
+    if (!sku)
+        return vc_fail(VC_EINVAL, "%s: deleting a product: no sku", s->path);
+    /* the children go by ON DELETE CASCADE */
+    if ((src = writer_step_sku(w->del_product, sku)) != SQLITE_DONE)
+        return vc_fail(status_of(src), "%s: deleting product \"%s\": %s", s->path, sku,
+                       sqlite3_errmsg(s->db));
+    w->changes++;
+    return VC_OK;
+}
+
+/* A catalog from a file or a seed is no backend version. */
+static vc_status forget_catalog_version(vc_store *s)
+{
+    return exec(s, "DELETE FROM catalog_state", import_what);
 }
 
 static vc_status import_locked(vc_store *s, const vc_catalog *c)
@@ -643,7 +782,8 @@ static vc_status import_locked(vc_store *s, const vc_catalog *c)
     catalog_writer w;
     vc_status rc;
 
-    if ((rc = writer_open(s, &w)) != VC_OK)
+    if ((rc = forget_catalog_version(s)) != VC_OK ||
+        (rc = writer_open(s, &w, VC_CATALOG_REPLACE)) != VC_OK)
         return rc;
     for (size_t i = 0; i < c->n_products && rc == VC_OK; i++)
         rc = writer_put(&w, &c->products[i]);
@@ -675,11 +815,116 @@ vc_status vc_store_import_catalog_file(vc_store *s, const char *path)
         return vc_fail(VC_EINVAL, "import catalog: no store or path");
     if ((rc = tx_begin(s, import_what)) != VC_OK)
         return rc;
-    if ((rc = writer_open(s, &w)) == VC_OK) {
+    if ((rc = forget_catalog_version(s)) == VC_OK &&
+        (rc = writer_open(s, &w, VC_CATALOG_REPLACE)) == VC_OK) {
         rc = vc_catalog_load_each(path, writer_put, &w);
         writer_close(&w);
     }
     return tx_end(s, rc, import_what);
+}
+
+/* ---- catalog sync ------------------------------------------------------------ */
+
+static const char *const sync_what = "syncing the catalog";
+
+struct vc_catalog_write {
+    catalog_writer w;
+};
+
+vc_status vc_store_catalog_version(vc_store *s, long long *out)
+{
+    *out = 0;
+    if (!s)
+        return vc_fail(VC_EINVAL, "catalog version: no store");
+    return query_int(s, "SELECT version FROM catalog_state WHERE id = 1", out,
+                     "reading the catalog version");
+}
+
+vc_status vc_store_catalog_begin(vc_store *s, vc_catalog_write_mode mode, vc_catalog_write **out)
+{
+    vc_catalog_write *cw;
+    vc_status rc;
+
+    *out = NULL;
+    if (!s || (mode != VC_CATALOG_REPLACE && mode != VC_CATALOG_UPDATE))
+        return vc_fail(VC_EINVAL, "catalog write: no store, or an unknown mode");
+    cw = calloc(1, sizeof *cw);
+    if (!cw)
+        return vc_fail(VC_ENOMEM, "%s: %s: out of memory", s->path, sync_what);
+    if ((rc = tx_begin(s, sync_what)) != VC_OK)
+        goto out_free;
+    if ((rc = writer_open(s, &cw->w, mode)) != VC_OK)
+        goto out_rollback;
+    *out = cw;
+    return VC_OK;
+out_rollback:
+    tx_rollback(s);
+out_free:
+    free(cw);
+    return rc;
+}
+
+vc_status vc_store_catalog_put(vc_catalog_write *w, const vc_product *p)
+{
+    if (!w)
+        return vc_fail(VC_EINVAL, "catalog write: none open");
+    return writer_put(&w->w, p);
+}
+
+vc_status vc_store_catalog_delete(vc_catalog_write *w, const char *sku)
+{
+    if (!w)
+        return vc_fail(VC_EINVAL, "catalog write: none open");
+    return writer_delete(&w->w, sku);
+}
+
+size_t vc_store_catalog_changes(const vc_catalog_write *w)
+{
+    return w ? w->w.changes : 0;
+}
+
+vc_status vc_store_catalog_commit(vc_catalog_write *w, long long version)
+{
+    vc_store *s;
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    if (!w)
+        return vc_fail(VC_EINVAL, "catalog write: none open");
+    s = w->w.s;
+    writer_close(&w->w);
+    free(w);
+    if (version <= 0) {
+        tx_rollback(s);
+        return vc_fail(VC_EINVAL, "%s: %s: version %lld is not a catalog version", s->path,
+                       sync_what, version);
+    }
+    if ((rc = prepare(s,
+                      "INSERT INTO catalog_state(id, version, synced_at) VALUES(1, ?, ?)"
+                      " ON CONFLICT(id) DO UPDATE SET version = excluded.version,"
+                      " synced_at = excluded.synced_at",
+                      &st, sync_what)) == VC_OK) {
+        sqlite3_bind_int64(st, 1, version);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+        src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = db_fail(s, src, sync_what);
+        sqlite3_finalize(st);
+    }
+    return tx_end(s, rc, sync_what);
+}
+
+void vc_store_catalog_abort(vc_catalog_write *w)
+{
+    vc_store *s;
+
+    if (!w)
+        return;
+    s = w->w.s;
+    writer_close(&w->w);
+    free(w);
+    tx_rollback(s);
 }
 
 #define PRODUCT_COLUMNS "sku, name, price, currency, category, stock"
@@ -1326,6 +1571,7 @@ void vc_order_clear(vc_order *o)
     free(o->status);
     free(o->placed_at);
     free(o->currency);
+    free(o->updated_at);
     for (size_t i = 0; i < o->n_lines; i++) {
         free(o->lines[i].sku);
         free(o->lines[i].description);
@@ -1367,8 +1613,8 @@ static vc_status read_order(vc_store *s, const char *number, vc_order *out)
 
     memset(out, 0, sizeof *out);
     if ((rc = prepare(s,
-                      "SELECT number, customer_id, status, placed_at, currency, total FROM orders"
-                      " WHERE number = ?",
+                      "SELECT number, customer_id, status, placed_at, currency, total,"
+                      " updated_at FROM orders WHERE number = ?",
                       &st, what)) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
@@ -1381,6 +1627,10 @@ static vc_status read_order(vc_store *s, const char *number, vc_order *out)
         goto out_clear;
     }
     o.total = sqlite3_column_double(st, 5);
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL && !col_dup(st, 6, &o.updated_at)) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", what);
+        goto out_clear;
+    }
     sqlite3_finalize(st);
     if ((rc = prepare(s,
                       "SELECT sku, description, quantity, unit_price FROM order_lines"
@@ -1480,7 +1730,10 @@ vc_status vc_store_last_order_with(vc_store *s, const char *customer, const char
     return VC_OK;
 }
 
-static vc_status insert_order(vc_store *s, const vc_order *o, const char *const *descriptions)
+/* Writes the order's row: a new one, or (replace) the one with its number
+ * changed in place, keeping its rowid. fetched_at 0: never from a backend. */
+static vc_status write_order_row(vc_store *s, const vc_order *o, long long fetched_at,
+                                 int replace)
 {
     static const char *what = "saving an order";
     sqlite3_stmt *st = NULL;
@@ -1488,8 +1741,12 @@ static vc_status insert_order(vc_store *s, const vc_order *o, const char *const 
     int src;
 
     if ((rc = prepare(s,
-                      "INSERT INTO orders(number, customer_id, status, placed_at, currency, total)"
-                      " VALUES(?,?,?,?,?,?)",
+                      replace ? "UPDATE orders SET customer_id = ?2, status = ?3, placed_at = ?4,"
+                                " currency = ?5, total = ?6, updated_at = ?7, fetched_at = ?8"
+                                " WHERE number = ?1"
+                              : "INSERT INTO orders(number, customer_id, status, placed_at,"
+                                " currency, total, updated_at, fetched_at)"
+                                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
                       &st, what)) != VC_OK)
         return rc;
     sqlite3_bind_text(st, 1, o->number, -1, SQLITE_STATIC);
@@ -1498,12 +1755,26 @@ static vc_status insert_order(vc_store *s, const vc_order *o, const char *const 
     sqlite3_bind_text(st, 4, o->placed_at, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, o->currency, -1, SQLITE_STATIC);
     sqlite3_bind_double(st, 6, o->total);
+    sqlite3_bind_text(st, 7, o->updated_at, -1, SQLITE_STATIC);
+    if (fetched_at > 0)
+        sqlite3_bind_int64(st, 8, fetched_at);
+    else
+        sqlite3_bind_null(st, 8);
     src = sqlite3_step(st);
     sqlite3_finalize(st);
     if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
         return vc_fail(VC_EINVAL, "order %s already exists", o->number);
     if (src != SQLITE_DONE)
         return db_fail(s, src, what);
+    return VC_OK;
+}
+
+static vc_status insert_lines(vc_store *s, const vc_order *o, const char *const *descriptions)
+{
+    static const char *what = "saving an order";
+    sqlite3_stmt *st = NULL;
+    vc_status rc;
+    int src;
 
     if ((rc = prepare(s,
                       "INSERT INTO order_lines(order_number, line, sku, description, quantity,"
@@ -1529,6 +1800,12 @@ static vc_status insert_order(vc_store *s, const vc_order *o, const char *const 
     return rc;
 }
 
+static vc_status insert_order(vc_store *s, const vc_order *o, const char *const *descriptions)
+{
+    vc_status rc = write_order_row(s, o, 0, 0);
+    return rc != VC_OK ? rc : insert_lines(s, o, descriptions);
+}
+
 /* The product's name, for a line given without a description; the SKU when
  * the catalog no longer has it. Caller frees. */
 static char *describe_sku(vc_store *s, const char *sku)
@@ -1550,29 +1827,31 @@ static char *describe_sku(vc_store *s, const char *sku)
 
 static int is_order_status(const char *s)
 {
-    static const char *const statuses[] = {"placed", "packed", "shipped", "delivered",
-                                           "cancelled", NULL};
+    static const char *const statuses[] = {"queued",  "placed",    "packed", "shipped",
+                                           "delivered", "cancelled", NULL};
     for (const char *const *p = statuses; s && *p; p++)
         if (strcmp(*p, s) == 0)
             return 1;
     return 0;
 }
 
-static vc_status add_order_locked(vc_store *s, const vc_order *o)
+/* Checks an order before it is written; the detail names the field. */
+static vc_status check_order(const vc_order *o)
 {
-    char **descriptions;
-    vc_status rc;
-
     if (!is_id(o->number))
         return vc_fail(VC_EINVAL, "order number must be 1 to %d printable bytes", MAX_ID_LEN);
     if (!is_id(o->customer_id))
         return vc_fail(VC_EINVAL, "order %s: customer id missing", o->number);
     if (!is_order_status(o->status))
         return vc_fail(VC_EINVAL,
-                       "order %s: status must be placed, packed, shipped, delivered or cancelled",
+                       "order %s: status must be queued, placed, packed, shipped, delivered or"
+                       " cancelled",
                        o->number);
     if (!vc_is_utc_timestamp(o->placed_at))
         return vc_fail(VC_EINVAL, "order %s: placed_at must look like 2026-10-02T15:04:05Z",
+                       o->number);
+    if (o->updated_at && !vc_is_utc_timestamp(o->updated_at))
+        return vc_fail(VC_EINVAL, "order %s: updated_at must look like 2026-10-02T15:04:05Z",
                        o->number);
     if (!is_currency_code(o->currency))
         return vc_fail(VC_EINVAL, "order %s: currency must be 3 upper-case letters", o->number);
@@ -1591,7 +1870,53 @@ static vc_status add_order_locked(vc_store *s, const vc_order *o)
             return vc_fail(VC_EINVAL, "order %s: line %zu: unit_price must be a non-negative number",
                            o->number, i + 1);
     }
-    if ((rc = customer_exists(s, o->customer_id)) != VC_OK)
+    return VC_OK;
+}
+
+static vc_status order_exists(vc_store *s, const char *number, int *exists)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+    int src;
+
+    *exists = 0;
+    if ((rc = prepare(s, "SELECT 1 FROM orders WHERE number = ?", &st, "saving an order")) !=
+        VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, number, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    *exists = src == SQLITE_ROW;
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        rc = db_fail(s, src, "saving an order");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A customer the backend or the outbox names is added with no name: the
+ * device's customer comes from its registration, not from a seed. */
+static vc_status ensure_customer(vc_store *s, const char *id)
+{
+    if (!is_id(id))
+        return vc_fail(VC_EINVAL, "customer id must be 1 to %d printable bytes", MAX_ID_LEN);
+    return write_row(s, "INSERT INTO customers(id, name) VALUES(?, '') ON CONFLICT(id) DO NOTHING",
+                     "saving a customer", (const char *const[]){id}, 1);
+}
+
+/* Writes o inside the caller's transaction. put: an order with its number
+ * is changed in place (lines replaced) and an unknown customer is added;
+ * else a new order for a known customer. fetched_at: as write_order_row. */
+static vc_status save_order_locked(vc_store *s, const vc_order *o, long long fetched_at, int put)
+{
+    char **descriptions;
+    vc_status rc;
+    int exists = 0;
+
+    if ((rc = check_order(o)) != VC_OK)
+        return rc;
+    if ((rc = put ? ensure_customer(s, o->customer_id) : customer_exists(s, o->customer_id)) !=
+        VC_OK)
+        return rc;
+    if (put && (rc = order_exists(s, o->number, &exists)) != VC_OK)
         return rc;
     descriptions = calloc(o->n_lines, sizeof *descriptions);
     if (!descriptions)
@@ -1604,12 +1929,23 @@ static vc_status add_order_locked(vc_store *s, const vc_order *o)
             goto out_free_descriptions;
         }
     }
-    rc = insert_order(s, o, (const char *const *)descriptions);
+    if ((rc = write_order_row(s, o, fetched_at, exists)) != VC_OK)
+        goto out_free_descriptions;
+    if (exists && (rc = write_row(s, "DELETE FROM order_lines WHERE order_number = ?",
+                                  "saving an order", (const char *const[]){o->number}, 1)) !=
+                      VC_OK)
+        goto out_free_descriptions;
+    rc = insert_lines(s, o, (const char *const *)descriptions);
 out_free_descriptions:
     for (size_t i = 0; i < o->n_lines; i++)
         free(descriptions[i]);
     free(descriptions);
     return rc;
+}
+
+static vc_status add_order_locked(vc_store *s, const vc_order *o)
+{
+    return save_order_locked(s, o, 0, 0);
 }
 
 vc_status vc_store_add_order(vc_store *s, const vc_order *o)
@@ -1622,6 +1958,250 @@ vc_status vc_store_add_order(vc_store *s, const vc_order *o)
         return rc;
     rc = add_order_locked(s, o);
     return tx_end(s, rc, "saving an order");
+}
+
+/* ---- orders from the backend ------------------------------------------------- */
+
+/* An RFC 3339 time ("2026-11-30T12:00:00.25+01:00") in the store's one form
+ * ("2026-11-30T11:00:00Z"): 1, or 0 when it is not one. */
+static int normalise_time(const char *in, char out[32])
+{
+    int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+    struct tm tm = {0};
+    const char *p;
+    time_t t;
+
+    if (!in || strlen(in) > 64 ||
+        sscanf(in, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19)
+        return 0;
+    p = in + n;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)p[1]))
+            return 0;
+        for (p++; isdigit((unsigned char)*p); p++)
+            ;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        /* UTC */
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && isdigit((unsigned char)p[1]) &&
+               isdigit((unsigned char)p[2]) && p[3] == ':' && isdigit((unsigned char)p[4]) &&
+               isdigit((unsigned char)p[5])) {
+        oh = (p[1] - '0') * 10 + (p[2] - '0');
+        om = (p[4] - '0') * 10 + (p[5] - '0');
+        if (oh > 23 || om > 59)
+            return 0;
+        if (*p == '-') {
+            oh = -oh;
+            om = -om;
+        }
+    } else {
+        return 0;
+    }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return 0;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec > 59 ? 59 : sec; /* a leap second is the second before it */
+    t = timegm(&tm) - (time_t)oh * 3600 - (time_t)om * 60;
+    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999)
+        return 0;
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return 1;
+}
+
+/* The backend's order with its times in the store's form; fields point
+ * into o but for the times, which live in the buffers. */
+static vc_status backend_order_view(const vc_order *o, vc_order *view, char placed_at[32],
+                                    char updated_at[32])
+{
+    *view = *o;
+    if (!normalise_time(o->placed_at, placed_at))
+        return vc_fail(VC_EINVAL, "order %.*s: placed_at \"%.40s\" is not an RFC 3339 time",
+                       MAX_ID_LEN, o->number ? o->number : "", o->placed_at ? o->placed_at : "");
+    view->placed_at = placed_at;
+    if (o->updated_at) {
+        if (!normalise_time(o->updated_at, updated_at))
+            return vc_fail(VC_EINVAL, "order %.*s: updated_at \"%.40s\" is not an RFC 3339 time",
+                           MAX_ID_LEN, o->number ? o->number : "", o->updated_at);
+        view->updated_at = updated_at;
+    }
+    return VC_OK;
+}
+
+static vc_status put_order_locked(vc_store *s, const vc_order *o, long long fetched_at)
+{
+    char placed_at[32], updated_at[32];
+    vc_order view;
+    vc_status rc;
+
+    if ((rc = backend_order_view(o, &view, placed_at, updated_at)) != VC_OK)
+        return rc;
+    return save_order_locked(s, &view, fetched_at > 0 ? fetched_at : 1, 1);
+}
+
+vc_status vc_store_put_order(vc_store *s, const vc_order *o, long long fetched_at)
+{
+    static const char what[] = "saving an order from the backend";
+    vc_status rc;
+
+    if (!s || !o)
+        return vc_fail(VC_EINVAL, "put order: no store or order");
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    rc = put_order_locked(s, o, fetched_at);
+    return tx_end(s, rc, what);
+}
+
+vc_status vc_store_replace_orders(vc_store *s, const char *customer, const vc_order *orders,
+                                  size_t n, long long fetched_at)
+{
+    static const char what[] = "replacing the order history";
+    cJSON *numbers = NULL;
+    char *kept = NULL;
+    vc_status rc;
+
+    if (!s || !is_id(customer) || (n && !orders))
+        return vc_fail(VC_EINVAL, "replace orders: no store, customer or orders");
+    numbers = cJSON_CreateArray();
+    if (!numbers)
+        return vc_fail(VC_ENOMEM, "%s: %s: out of memory", s->path, what);
+    for (size_t i = 0; i < n; i++) {
+        if (!orders[i].customer_id || strcmp(orders[i].customer_id, customer) != 0) {
+            rc = vc_fail(VC_EINVAL, "%s: %s: order %zu is not customer \"%s\"'s", s->path, what,
+                         i + 1, customer);
+            goto out_free;
+        }
+        if (!orders[i].number ||
+            !cJSON_AddItemToArray(numbers, cJSON_CreateString(orders[i].number))) {
+            rc = vc_fail(orders[i].number ? VC_ENOMEM : VC_EINVAL, "%s: %s: order %zu: %s",
+                         s->path, what, i + 1, orders[i].number ? "out of memory" : "no number");
+            goto out_free;
+        }
+    }
+    if (!(kept = cJSON_PrintUnformatted(numbers))) {
+        rc = vc_fail(VC_ENOMEM, "%s: %s: out of memory", s->path, what);
+        goto out_free;
+    }
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        goto out_free;
+    /* only what the backend told before goes: local and queued orders stay */
+    rc = write_row(s,
+                   "DELETE FROM orders WHERE customer_id = ? AND fetched_at IS NOT NULL"
+                   " AND status <> 'queued' AND number NOT IN (SELECT value FROM json_each(?))",
+                   what, (const char *const[]){customer, kept}, 2);
+    for (size_t i = 0; i < n && rc == VC_OK; i++) {
+        rc = put_order_locked(s, &orders[i], fetched_at);
+        if (rc != VC_OK) {
+            char detail[512];
+            snprintf(detail, sizeof detail, "%s", vc_error_detail());
+            rc = vc_fail(rc, "%s: %s: order %zu: %s", s->path, what, i + 1, detail);
+        }
+    }
+    rc = tx_end(s, rc, what);
+out_free:
+    free(kept);
+    cJSON_Delete(numbers);
+    return rc;
+}
+
+vc_status vc_store_order_fetched_at(vc_store *s, const char *customer, const char *number,
+                                    long long *out)
+{
+    sqlite3_stmt *st;
+    vc_status rc;
+
+    *out = 0;
+    if (!s || !customer || !number)
+        return vc_fail(VC_EINVAL, "order fetched at: no store, customer or number");
+    if ((rc = prepare(s, "SELECT fetched_at FROM orders WHERE customer_id = ? AND number = ?",
+                      &st, "reading an order")) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, customer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, number, -1, SQLITE_STATIC);
+    rc = step_one(s, st, "reading an order", "customer \"%s\" has no order %.*s", customer,
+                  MAX_ID_LEN, number);
+    if (rc == VC_OK)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- for outbox.c (store_internal.h) ---------------------------------------- */
+
+vc_status vc_store_write_begin(vc_store *s, const char *what)
+{
+    return tx_begin(s, what);
+}
+
+vc_status vc_store_write_end(vc_store *s, vc_status rc, const char *what)
+{
+    return tx_end(s, rc, what);
+}
+
+vc_status vc_store_fail(vc_store *s, int sqlite_rc, const char *what)
+{
+    return db_fail(s, sqlite_rc, what);
+}
+
+vc_status vc_store_add_queued_order_locked(vc_store *s, const vc_order *o)
+{
+    vc_status rc;
+
+    if (!o || !o->status || strcmp(o->status, "queued") != 0)
+        return vc_fail(VC_EINVAL, "queued order: status must be \"queued\"");
+    if ((rc = check_order(o)) != VC_OK || (rc = ensure_customer(s, o->customer_id)) != VC_OK)
+        return rc;
+    return add_order_locked(s, o);
+}
+
+vc_status vc_store_renumber_order_locked(vc_store *s, const char *local_number,
+                                         const vc_order *placed, long long fetched_at)
+{
+    static const char what[] = "recording a placed order";
+    sqlite3_stmt *st;
+    int exists = 0, src;
+    vc_status rc;
+
+    if (!placed || !is_id(placed->number) || !is_id(local_number))
+        return vc_fail(VC_EINVAL, "%s: no number", what);
+    if ((rc = order_exists(s, placed->number, &exists)) != VC_OK)
+        return rc;
+    /* The history sync brought the order before its answer came: that copy
+     * stays (the answer of a resend is the first one, older), the queued one
+     * goes. */
+    if (exists)
+        return write_row(s, "DELETE FROM orders WHERE number = ?", what,
+                         (const char *const[]){local_number}, 1);
+    if ((rc = write_row(s, "UPDATE orders SET number = ? WHERE number = ?", what,
+                        (const char *const[]){placed->number, local_number}, 2)) != VC_OK)
+        return rc;
+    if (placed->n_lines > 0 && placed->customer_id) {
+        char placed_at[32], updated_at[32];
+        vc_order view;
+        if (backend_order_view(placed, &view, placed_at, updated_at) == VC_OK &&
+            check_order(&view) == VC_OK)
+            return save_order_locked(s, &view, fetched_at > 0 ? fetched_at : 1, 1);
+        vc_error_clear();
+    }
+    /* an answer short of a whole order: what it says, on the lines as queued */
+    if (!is_order_status(placed->status) || strcmp(placed->status, "queued") == 0 ||
+        !isfinite(placed->total) || placed->total < 0)
+        return vc_fail(VC_EINVAL, "order %s: the backend's status or total is not usable",
+                       placed->number);
+    if ((rc = prepare(s, "UPDATE orders SET status = ?, total = ?, fetched_at = ? WHERE number = ?",
+                      &st, what)) != VC_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, placed->status, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, placed->total);
+    sqlite3_bind_int64(st, 3, fetched_at > 0 ? fetched_at : 1);
+    sqlite3_bind_text(st, 4, placed->number, -1, SQLITE_STATIC);
+    src = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return src == SQLITE_DONE ? VC_OK : db_fail(s, src, what);
 }
 
 /* Takes quantity of sku off the shelf, or says why it cannot. */
@@ -1892,6 +2472,182 @@ vc_status vc_store_session_delete(vc_store *s, const char *session)
         return vc_fail(VC_EINVAL, "session: id must be 1 to %d printable bytes", MAX_ID_LEN);
     return write_row_tx(s, "DELETE FROM sessions WHERE id = ?", "deleting a session",
                         (const char *const[]){session}, 1);
+}
+
+/* ---- hand-over tickets for the backend (store_internal.h) ------------------ */
+
+#define TICKET_STRING_MAX 512 /* the protocol's bound on one string */
+
+/* Cuts s to at most max bytes at a character boundary (in place). */
+static void cut_utf8(char *s, size_t max)
+{
+    size_t n = 0, len = strlen(s);
+
+    while (n < len) {
+        size_t c = vc_utf8_char_len(s + n, len - n);
+        if (c == 0)
+            c = 1; /* not UTF-8: cut by bytes */
+        if (n + c > max)
+            break;
+        n += c;
+    }
+    s[n] = '\0';
+}
+
+static int cut_json_string(cJSON *item, size_t max)
+{
+    if (!cJSON_IsString(item) || !item->valuestring)
+        return 0;
+    cut_utf8(item->valuestring, max);
+    return 1;
+}
+
+/* The ticket's event body: {"reason","customer","created_at","transcript"},
+ * every string within TICKET_STRING_MAX, and the oldest lines dropped until
+ * it fits max_body ("transcript_truncated": true says so). Caller frees. */
+static vc_status ticket_body(const char *reason, const char *customer, const char *created_at,
+                             const char *transcript, size_t max_body, char **out)
+{
+    cJSON *body = cJSON_CreateObject(), *lines = cJSON_Parse(transcript ? transcript : "[]");
+    cJSON *line, *kept = cJSON_CreateArray();
+    vc_status rc = VC_OK;
+    char *json = NULL;
+    int truncated = 0;
+
+    *out = NULL;
+    if (!body || !kept) {
+        rc = vc_fail(VC_ENOMEM, "hand-over ticket: out of memory");
+        goto out_free;
+    }
+    /* lines as {"who","text"}; anything else in a damaged row is left out */
+    if (!cJSON_IsArray(lines)) {
+        cJSON_Delete(lines);
+        lines = NULL;
+    }
+    cJSON_ArrayForEach(line, lines) {
+        cJSON *who = cJSON_GetObjectItemCaseSensitive(line, "who");
+        cJSON *text = cJSON_GetObjectItemCaseSensitive(line, "text");
+        cJSON *e;
+        if (!cut_json_string(who, 32) || !cut_json_string(text, TICKET_STRING_MAX))
+            continue;
+        e = cJSON_CreateObject();
+        if (!e || !cJSON_AddItemToArray(kept, e) ||
+            !cJSON_AddStringToObject(e, "who", who->valuestring) ||
+            !cJSON_AddStringToObject(e, "text", text->valuestring)) {
+            rc = vc_fail(VC_ENOMEM, "hand-over ticket: out of memory");
+            goto out_free;
+        }
+    }
+    if (!cJSON_AddStringToObject(body, "reason", reason) ||
+        !(customer ? cJSON_AddStringToObject(body, "customer", customer)
+                   : cJSON_AddNullToObject(body, "customer")) ||
+        !cJSON_AddStringToObject(body, "created_at", created_at)) {
+        rc = vc_fail(VC_ENOMEM, "hand-over ticket: out of memory");
+        goto out_free;
+    }
+    cut_json_string(cJSON_GetObjectItemCaseSensitive(body, "reason"), TICKET_STRING_MAX);
+    cJSON_AddItemToObject(body, "transcript", kept);
+    kept = NULL;
+    for (;;) {
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "transcript");
+        json = cJSON_PrintUnformatted(body);
+        if (!json) {
+            rc = vc_fail(VC_ENOMEM, "hand-over ticket: out of memory");
+            goto out_free;
+        }
+        if (strlen(json) <= max_body || cJSON_GetArraySize(t) == 0)
+            break;
+        free(json);
+        json = NULL;
+        cJSON_DeleteItemFromArray(t, 0);
+        if (!truncated && !cJSON_AddTrueToObject(body, "transcript_truncated")) {
+            rc = vc_fail(VC_ENOMEM, "hand-over ticket: out of memory");
+            goto out_free;
+        }
+        truncated = 1;
+    }
+    *out = json;
+out_free:
+    cJSON_Delete(kept);
+    cJSON_Delete(lines);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* Unix seconds of the store's "2026-11-30T12:00:00Z"; now when unreadable. */
+static long long unix_of(const char *utc)
+{
+    struct tm tm = {0};
+
+    if (!vc_is_utc_timestamp(utc) ||
+        sscanf(utc, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6)
+        return (long long)time(NULL);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+vc_status vc_store_queue_handover_events(vc_store *s, size_t max_body, size_t *queued)
+{
+    static const char what[] = "queueing hand-over tickets for the backend";
+    sqlite3_stmt *sel = NULL, *ins = NULL, *mark = NULL;
+    vc_status rc;
+    int src;
+
+    *queued = 0;
+    if (!s || max_body < 256)
+        return vc_fail(VC_EINVAL, "%s: no store, or a body bound under 256 bytes", what);
+    if ((rc = tx_begin(s, what)) != VC_OK)
+        return rc;
+    if ((rc = prepare(s,
+                      "SELECT id, reason, customer_id, created_at, transcript FROM handovers"
+                      " WHERE event_id IS NULL ORDER BY id",
+                      &sel, what)) != VC_OK ||
+        (rc = prepare(s,
+                      "INSERT INTO events(created_at, type, body)"
+                      " VALUES(?, 'handover_ticket', ?)",
+                      &ins, what)) != VC_OK ||
+        (rc = prepare(s, "UPDATE handovers SET event_id = ? WHERE id = ?", &mark, what)) != VC_OK)
+        goto out_end;
+    while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *reason = (const char *)sqlite3_column_text(sel, 1);
+        const char *created = (const char *)sqlite3_column_text(sel, 3);
+        char *body = NULL;
+
+        if ((rc = ticket_body(reason ? reason : "", (const char *)sqlite3_column_text(sel, 2),
+                              created ? created : "", (const char *)sqlite3_column_text(sel, 4),
+                              max_body, &body)) != VC_OK)
+            goto out_end;
+        sqlite3_bind_int64(ins, 1, unix_of(created));
+        sqlite3_bind_text(ins, 2, body, -1, SQLITE_TRANSIENT);
+        free(body);
+        src = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (src != SQLITE_DONE) {
+            rc = db_fail(s, src, what);
+            goto out_end;
+        }
+        sqlite3_bind_int64(mark, 1, sqlite3_last_insert_rowid(s->db));
+        sqlite3_bind_int64(mark, 2, sqlite3_column_int64(sel, 0));
+        src = sqlite3_step(mark);
+        sqlite3_reset(mark);
+        if (src != SQLITE_DONE) {
+            rc = db_fail(s, src, what);
+            goto out_end;
+        }
+        (*queued)++;
+    }
+    if (src != SQLITE_DONE)
+        rc = db_fail(s, src, what);
+out_end:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(mark);
+    rc = tx_end(s, rc, what);
+    if (rc != VC_OK)
+        *queued = 0;
+    return rc;
 }
 
 /* ---- the demo seed --------------------------------------------------------- */

@@ -27,6 +27,49 @@ VC_MUST_CHECK vc_status vc_store_import_catalog(vc_store *s, const vc_catalog *c
  * a bad product, a database failure) rolls back: the old catalog stays as
  * it was. Errors name the file and the product as vc_catalog_load does. */
 VC_MUST_CHECK vc_status vc_store_import_catalog_file(vc_store *s, const char *path);
+/* ---- catalog sync ---------------------------------------------------------- */
+
+/* The version of the backend's catalog the store's catalog is (ETag,
+ * docs/protocol.md); 0 when it never synced, or was replaced since from a
+ * file or a seed (vc_store_import_catalog*, vc_store_seed). */
+VC_MUST_CHECK vc_status vc_store_catalog_version(vc_store *s, long long *out);
+
+typedef enum {
+    VC_CATALOG_REPLACE, /* the products put are the whole new catalog */
+    VC_CATALOG_UPDATE,  /* put adds or changes a product in place (it keeps
+                           its position), delete removes one; the rest stays */
+} vc_catalog_write_mode;
+
+/* One catalog write from the backend, in one transaction of the store:
+ * begin, any number of put and delete, then commit with the version it
+ * brings, or abort. Nothing is visible to other connections before the
+ * commit, and a failure anywhere (a bad product, a full disk), an abort or
+ * a killed process leaves the old catalog and its version. Products are
+ * written as they come, never held: memory does not grow with the catalog
+ * (a 100,000-product replace is streamed from the backend's answer).
+ *
+ * While a write is open, the store's connection is inside its transaction:
+ * use the store for nothing else until commit or abort. The write lock is
+ * held throughout, so another connection's writes wait for it (its busy
+ * timeout: 5 s). */
+typedef struct vc_catalog_write vc_catalog_write;
+
+VC_MUST_CHECK vc_status vc_store_catalog_begin(vc_store *s, vc_catalog_write_mode mode,
+                                               vc_catalog_write **out);
+/* Writes p (with its aliases and attributes); REPLACE: a SKU put twice
+ * fails (VC_EINVAL); UPDATE: an existing SKU is changed. A failure leaves
+ * the write to be aborted. */
+VC_MUST_CHECK vc_status vc_store_catalog_put(vc_catalog_write *w, const vc_product *p);
+/* Removes the product with sku; a SKU the catalog does not have is no error. */
+VC_MUST_CHECK vc_status vc_store_catalog_delete(vc_catalog_write *w, const char *sku);
+/* Products put plus products deleted so far. */
+size_t vc_store_catalog_changes(const vc_catalog_write *w);
+/* Records version (> 0) and commits; frees w either way (a failed commit
+ * rolls back: the old catalog stays). */
+VC_MUST_CHECK vc_status vc_store_catalog_commit(vc_catalog_write *w, long long version);
+/* Rolls back and frees w; NULL is a no-op. */
+void vc_store_catalog_abort(vc_catalog_write *w);
+
 /* Reads the whole catalog back (for building the understander's lists). */
 VC_MUST_CHECK vc_status vc_store_load_catalog(vc_store *s, vc_catalog **out);
 
@@ -83,14 +126,19 @@ typedef struct {
 } vc_order_line;
 
 typedef struct {
-    char *number;      /* "802": what the customer says to ask for it */
+    char *number;      /* "802": what the customer says to ask for it; for a
+                          queued order, the outbox's local reference (its
+                          idempotency key), never said to the customer */
     char *customer_id;
-    char *status;      /* placed, packed, shipped, delivered, cancelled */
+    char *status;      /* placed, packed, shipped, delivered, cancelled; or
+                          queued: in the outbox, not yet taken by the backend */
     char *placed_at;   /* ISO 8601 UTC */
     char *currency;
     double total;
     vc_order_line *lines;
     size_t n_lines;
+    char *updated_at;  /* RFC 3339 UTC of the backend's latest change to it;
+                          NULL: not known (an order the backend never described) */
 } vc_order;
 
 void vc_order_clear(vc_order *o);
@@ -113,6 +161,32 @@ VC_MUST_CHECK vc_status vc_store_place_order(vc_store *s, const char *customer,
                                              const char *currency, vc_order *out);
 /* Adds a historical order as given (import of history, the demo seed). */
 VC_MUST_CHECK vc_status vc_store_add_order(vc_store *s, const vc_order *o);
+
+/* ---- orders from the merchant backend (sync.h) ------------------------------ */
+
+/* Records the order as the backend described it: inserted, or updated by
+ * number (status, times, currency, total; the lines replaced), in one
+ * transaction. fetched_at (Unix seconds) is when the backend said so: the
+ * age of its status for the status cache. o->customer_id is required; a
+ * customer the store does not know yet is added (with an empty name).
+ * Times may be any RFC 3339 form ("...T12:00:00.5+01:00"); they are kept
+ * as UTC "2026-11-30T11:00:00Z". A bad order (no lines, an unknown status,
+ * an unreadable time) fails with VC_EINVAL and writes nothing. */
+VC_MUST_CHECK vc_status vc_store_put_order(vc_store *s, const vc_order *o, long long fetched_at);
+/* Replaces the store's copy of the customer's recent orders with the
+ * backend's list (orders[0..n), as vc_store_put_order each), in one
+ * transaction: orders that came from the backend before and are not in
+ * the list are removed. Orders the backend never described (placed on the
+ * local store, the demo history, orders still queued in the outbox) stay.
+ * Any bad order fails the whole replacement. */
+VC_MUST_CHECK vc_status vc_store_replace_orders(vc_store *s, const char *customer,
+                                                const vc_order *orders, size_t n,
+                                                long long fetched_at);
+/* When the backend last described the customer's order (Unix seconds, as
+ * given to vc_store_put_order); 0 when it never did. VC_ENOTFOUND when the
+ * customer has no such order. */
+VC_MUST_CHECK vc_status vc_store_order_fetched_at(vc_store *s, const char *customer,
+                                                  const char *number, long long *out);
 /* What the customer's orders placed since local midnight (UTC) add up to. */
 VC_MUST_CHECK vc_status vc_store_spent_today(vc_store *s, const char *customer, double *out);
 

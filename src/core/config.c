@@ -79,6 +79,15 @@ static const key_spec keys[] = {
     INT("policy", "max_quantity", max_quantity, 0, 1000),
     {"policy", "daily_spend_limit", KEY_DECIMAL, offsetof(vc_config, daily_spend_limit), 0, 0, 0},
     STR("policy", "pin", KEY_PIN, pin),
+    STR("backend", "url", KEY_STRING, backend_url),
+    STR("backend", "ca", KEY_STRING, backend_ca),
+    STR("backend", "pin", KEY_STRING, backend_pin),
+    STR("backend", "device_id", KEY_NAME, device_id),
+    STR("backend", "enrollment_token", KEY_STRING, enrollment_token),
+    STR("backend", "identity_dir", KEY_STRING, identity_dir),
+    INT("backend", "sync_interval_s", sync_interval_s, 30, 86400),
+    INT("backend", "order_timeout_ms", order_timeout_ms, 500, 30000),
+    INT("backend", "status_cache_s", status_cache_s, 0, 3600),
     /* [board] is the board file's own section: its name is the device's
      * board; the rest describes the build and is only checked. */
     STR("board", "name", KEY_NAME, board),
@@ -87,7 +96,8 @@ static const key_spec keys[] = {
     {"board", "cpu_flags", KEY_IGNORED, 0, 160, 0, 0},
 };
 
-static const char *const sections[] = {"device", "audio", "dsp", "voice", "gpio", "policy", "board"};
+static const char *const sections[] = {"device", "audio",  "dsp",    "voice",
+                                       "gpio",   "policy", "backend", "board"};
 
 /* The largest daily limit we accept: well beyond any shop, far below the
  * point where a double stops holding cents exactly. */
@@ -333,6 +343,9 @@ void vc_config_defaults(vc_config *cfg)
     cfg->gpio_led_line = -1;
     cfg->gpio_mute_line = -1;
     cfg->gpio_button_active_low = 1;
+    cfg->sync_interval_s = 300;
+    cfg->order_timeout_ms = 4000;
+    cfg->status_cache_s = 60;
     /* No clean-up: on the barista recordings with kitchen noise at 12 dB,
      * speexdsp's noise suppression in front of pocketsphinx took command
      * acceptance from 75 % to 53-62 % (the acoustic model was trained on

@@ -52,6 +52,18 @@ typedef struct {
     int max_quantity;
     double daily_spend_limit;
     char pin[8];             /* "" or 4 digits */
+    /* [backend]: the merchant backend (docs/protocol.md). No url: none; the
+     * device orders from its local store (the embedded default). */
+    char backend_url[256];   /* "https://shop.example:8443" */
+    char backend_ca[256];    /* the merchant's CA certificate (PEM file) */
+    char backend_pin[64];    /* "sha256//<base64>": the server's public key */
+    char device_id[65];      /* the device's name at the merchant: its certificate's CN */
+    char enrollment_token[128]; /* one-time, for `voxcart register` */
+    char identity_dir[256];  /* device key and certificate; "" = <state_dir>/identity */
+    int sync_interval_s;     /* catalog, history and events every so often (30..86400) */
+    int order_timeout_ms;    /* how long a customer waits for the backend before
+                                hearing the order is queued (500..30000) */
+    int status_cache_s;      /* an order's status is asked again after this (0..3600) */
 } vc_config;
 
 enum {

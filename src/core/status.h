@@ -26,7 +26,10 @@
     X(VC_EUNSUPPORTED, -9, "not supported yet")                            \
     X(VC_EAUDIO, -10, "audio error")                                       \
     X(VC_ESTATE, -11, "operation not valid in the current state")         \
-    X(VC_ECANCELLED, -12, "cancelled")
+    X(VC_ECANCELLED, -12, "cancelled")                                     \
+    X(VC_ENET, -13, "network or backend unavailable")                      \
+    X(VC_ETLS, -14, "TLS or authentication refused")                       \
+    X(VC_EREMOTE, -15, "refused by the backend")
 
 typedef enum {
 #define VC_STATUS_ENUM(name, value, msg) name = value,

@@ -111,6 +111,7 @@ struct vc_dialog {
     vc_reading reading;     /* how values are read in it */
     const vc_pack *pack;
     vc_store *store;
+    vc_order_sink orders;   /* cfg.orders, or the local store's */
     conversation c;
 };
 
@@ -725,6 +726,8 @@ vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack, vc_sto
         return vc_fail(VC_EINVAL, "vc_dialog_new: config, pack and store are required");
     if (!cfg->customer_id || !cfg->customer_id[0])
         return vc_fail(VC_EINVAL, "vc_dialog_new: customer_id is required");
+    if (cfg->orders && !cfg->orders->place)
+        return vc_fail(VC_EINVAL, "vc_dialog_new: the order sink has no place function");
     if (cfg->max_quantity < 0)
         return vc_fail(VC_EINVAL, "vc_dialog_new: max_quantity %d is negative", cfg->max_quantity);
     if (!isfinite(cfg->daily_spend_limit) || cfg->daily_spend_limit < 0)
@@ -739,6 +742,11 @@ vc_status vc_dialog_new(const vc_dialog_config *cfg, const vc_pack *pack, vc_sto
         d->cfg.pin = NULL;
     d->pack = pack;
     d->store = store;
+    if (cfg->orders)
+        d->orders = *cfg->orders;
+    else
+        vc_orders_local(store, &d->orders);
+    d->cfg.orders = &d->orders;
     st = choose_locale(pack, cfg->locale && cfg->locale[0] ? cfg->locale : "en-US", d->locale,
                        sizeof d->locale);
     if (st != VC_OK) {
@@ -1189,9 +1197,28 @@ out_free_product:
 
 /* ---- placing ------------------------------------------------------------- */
 
+/* The price read back is not the price any more: says the new one and
+ * reads the purchase back again for a new "yes". */
+static vc_status reconfirm_new_price(vc_dialog *d, vc_turn *t, const product_view *v)
+{
+    conversation *c = &d->c;
+    product_words w;
+    vc_status st;
+
+    product_words_fill(d, &w, v, c->quantity);
+    st = SAY(d, t, R_PRICE_CHANGED, PRODUCT_VARS(w));
+    if (st == VC_OK)
+        st = c->kind == PENDING_DRINK ? confirm_drink(d, t)
+                                      : confirm_product(d, t, v, R_CONFIRM_ORDER);
+    return st;
+}
+
 /* The only place an order is placed. Reached from a "yes" to a read-back
  * purchase (directly, or through the right PIN). The policy is checked
- * again: time (and other sessions) may have passed since the read-back. */
+ * again: time (and other sessions) may have passed since the read-back.
+ * The order goes to the dialog's sink (orders.h): the local store, or the
+ * backend through the outbox, which may answer that it is queued, sold
+ * out, or priced differently now. */
 static vc_status place_pending(vc_dialog *d, vc_turn *t)
 {
     conversation *c = &d->c;
@@ -1200,6 +1227,7 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     vc_order order = {0};
     char description[1024];
     reading drinks, number, total, one_drink;
+    vc_order_result result = VC_ORDER_PLACED;
     int refused = 0;
     vc_status st;
 
@@ -1215,12 +1243,7 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     if (st != VC_OK)
         return st;
     if (to_cents(v.p.price) != c->confirmed_cents) {
-        product_words w;
-        product_words_fill(d, &w, &v, c->quantity);
-        st = SAY(d, t, R_PRICE_CHANGED, PRODUCT_VARS(w));
-        if (st == VC_OK)
-            st = c->kind == PENDING_DRINK ? confirm_drink(d, t)
-                                          : confirm_product(d, t, &v, R_CONFIRM_ORDER);
+        st = reconfirm_new_price(d, t, &v);
         goto out_free_product;
     }
     if (c->kind == PENDING_PRODUCT) {
@@ -1243,12 +1266,28 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
     line.description = description;
     line.quantity = c->quantity;
     line.unit_price = v.p.price;
-    st = vc_store_place_order(d->store, d->cfg.customer_id, &line, 1,
-                              v.p.currency ? v.p.currency : "USD", &order);
-    if (st == VC_ESTATE) {
-        /* Stock ran out between the read-back and now: nothing was written. */
+    st = d->orders.place(d->orders.ctx, d->cfg.customer_id, &line, 1,
+                         v.p.currency ? v.p.currency : "USD", &order, &result);
+    if (st != VC_OK)
+        goto out_free_order;
+    if (result == VC_ORDER_PRICE_CHANGED) {
+        /* The backend has another price: the sink brought it into the
+         * store. Nothing was placed; read the purchase back anew. */
+        product_view_clear(&v);
+        st = product_load(d, c->sku, &v);
+        if (st == VC_ENOTFOUND) {
+            vc_error_clear();
+            clear_pending(c);
+            st = SAY0(d, t, c->kind == PENDING_DRINK ? R_NO_NOTHING_PENDING : R_PRODUCT_UNKNOWN);
+            goto out_free_order;
+        }
+        if (st == VC_OK)
+            st = reconfirm_new_price(d, t, &v);
+        goto out_free_order;
+    }
+    if (result == VC_ORDER_SOLD_OUT) {
+        /* Stock ran out between the read-back and now: nothing was placed. */
         product_words w;
-        vc_error_clear();
         product_words_fill(d, &w, &v, c->quantity);
         if (c->kind == PENDING_DRINK) {
             char drink[DRINK_VALUE_MAX + 1];
@@ -1259,23 +1298,30 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
             c->step = STEP_OFFER_ALTERNATIVES;
             st = SAY(d, t, R_STOCK_RAN_OUT, PRODUCT_VARS(w));
         }
-        goto out_free_product;
-    }
-    if (st != VC_OK)
-        goto out_free_product;
-
-    t->order_number = dup_bounded(order.number ? order.number : "", ORDER_NUMBER_MAX);
-    if (!t->order_number) {
-        st = vc_fail(VC_ENOMEM, "dialog: order number");
         goto out_free_order;
     }
-    t->order_placed = 1;
+
+    if (result == VC_ORDER_QUEUED) {
+        /* committed to the outbox: it goes out by itself, with no number yet */
+        t->order_queued = 1;
+        number.text[0] = number.spoken[0] = '\0';
+    } else {
+        t->order_number = dup_bounded(order.number ? order.number : "", ORDER_NUMBER_MAX);
+        if (!t->order_number) {
+            st = vc_fail(VC_ENOMEM, "dialog: order number");
+            goto out_free_order;
+        }
+        t->order_placed = 1;
+        read_spelled(d, &number, t->order_number);
+    }
     t->finished = 1;
-    read_spelled(d, &number, t->order_number);
-    if (c->kind == PENDING_DRINK)
-        read_menu_price(d, &total, to_cents(order.total), order.currency);
-    else
-        read_money(d, &total, to_cents(order.total), order.currency);
+    {
+        const char *currency = order.currency ? order.currency : v.p.currency;
+        if (c->kind == PENDING_DRINK)
+            read_menu_price(d, &total, to_cents(order.total), currency);
+        else
+            read_money(d, &total, to_cents(order.total), currency);
+    }
     {
         product_words w;
         if (c->kind != PENDING_DRINK) {
@@ -1284,7 +1330,8 @@ static vc_status place_pending(vc_dialog *d, vc_turn *t)
         }
         product_words_fill(d, &w, &v, c->quantity);
         clear_pending(c);
-        st = SAY(d, t, R_ORDER_PLACED, READ_VAR("number", number), READ_VAR("drink", drinks),
+        st = SAY(d, t, t->order_queued ? R_ORDER_QUEUED : R_ORDER_PLACED,
+                 READ_VAR("number", number), READ_VAR("drink", drinks),
                  READ_VAR("items", w.items), {"product", w.product, NULL},
                  READ_VAR("total", total));
     }
@@ -1665,7 +1712,7 @@ static vc_status order_status_words(const vc_dialog *d, const char *status, char
     } keys[] = {
         {"placed", R_STATUS_PLACED},       {"packed", R_STATUS_PACKED},
         {"shipped", R_STATUS_SHIPPED},     {"delivered", R_STATUS_DELIVERED},
-        {"cancelled", R_STATUS_CANCELLED},
+        {"cancelled", R_STATUS_CANCELLED}, {"queued", R_STATUS_QUEUED},
     };
     vc_status st;
 
@@ -1679,6 +1726,50 @@ static vc_status order_status_words(const vc_dialog *d, const char *status, char
     }
     *out = strdup(status ? status : "");
     return *out ? VC_OK : vc_fail(VC_ENOMEM, "dialog: order status");
+}
+
+/* Asks the sink to bring the store's copy of the order up to date. A
+ * backend that does not answer leaves the copy as it is: the dialog reads
+ * out what the store last heard, and says nothing of the failure. */
+static void refresh_order(vc_dialog *d, const char *number)
+{
+    vc_status st;
+
+    if (!d->orders.refresh || !number)
+        return;
+    st = d->orders.refresh(d->orders.ctx, d->cfg.customer_id, number);
+    if (st != VC_OK) {
+        vc_log_warn("dialog: refreshing order %.*s: %s", ORDER_NUMBER_MAX, number,
+                    vc_error_detail());
+        vc_error_clear();
+    }
+}
+
+/* The latest order *o, refreshed and read again; a queued order the
+ * refresh got placed has a new number, so the latest is read again then. */
+static vc_status reread_latest(vc_dialog *d, vc_order *o)
+{
+    char number[ORDER_NUMBER_MAX + 64];
+    vc_order again = {0};
+    vc_status st;
+
+    snprintf(number, sizeof number, "%s", o->number);
+    refresh_order(d, number);
+    st = vc_store_order_by_number(d->store, d->cfg.customer_id, number, &again);
+    if (st == VC_ENOTFOUND) {
+        vc_error_clear();
+        st = vc_store_latest_order(d->store, d->cfg.customer_id, &again);
+    }
+    if (st == VC_ENOTFOUND) {
+        /* gone from under us: what was read before stands */
+        vc_error_clear();
+        return VC_OK;
+    }
+    if (st != VC_OK)
+        return st;
+    vc_order_clear(o);
+    *o = again;
+    return VC_OK;
 }
 
 static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understanding *u)
@@ -1695,6 +1786,8 @@ static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understandin
         read_spelled(d, &spelled, number);
         if (strlen(number) > ORDER_NUMBER_MAX || !vc_all_digits(number))
             return SAY(d, t, R_ORDER_UNKNOWN, READ_VAR("number", spelled));
+        /* the backend may know an order the store has not heard of yet */
+        refresh_order(d, number);
         st = vc_store_order_by_number(d->store, d->cfg.customer_id, number, &o);
         if (st == VC_ENOTFOUND) {
             vc_error_clear();
@@ -1706,10 +1799,16 @@ static vc_status on_order_status(vc_dialog *d, vc_turn *t, const vc_understandin
             vc_error_clear();
             return SAY0(d, t, R_NO_ORDERS);
         }
+        if (st == VC_OK && d->orders.refresh && o.number)
+            st = reread_latest(d, &o);
     }
     if (st != VC_OK)
         return st;
-    read_spelled(d, &spelled, o.number ? o.number : "");
+    if (o.status && strcmp(o.status, "queued") == 0)
+        /* its number is the outbox's own: the customer never heard one */
+        spelled.text[0] = spelled.spoken[0] = '\0';
+    else
+        read_spelled(d, &spelled, o.number ? o.number : "");
     read_money(d, &total, to_cents(o.total), o.currency);
     st = describe_order_lines(d, &o, &items);
     if (st == VC_OK)

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "commerce/orders.h"
 #include "commerce/store.h"
 #include "core/status.h"
 #include "nlu/understander.h"
@@ -27,6 +28,10 @@ typedef struct {
     int max_quantity;         /* per order line; 0: no cap */
     double daily_spend_limit; /* per customer per day; 0: none */
     const char *pin;          /* NULL or "": no PIN; else 4 digits asked before ordering */
+    /* Where confirmed purchases go, and who refreshes an order's status
+     * before it is read out (orders.h). NULL: the local store
+     * (vc_orders_local). The sink must outlive the dialog. */
+    const vc_order_sink *orders;
 } vc_dialog_config;
 
 typedef struct vc_dialog vc_dialog;
@@ -47,6 +52,9 @@ typedef struct {
                             nitti øre"); for en-US equal to reply */
     int order_placed;    /* this turn placed an order */
     char *order_number;  /* when order_placed */
+    int order_queued;    /* this turn committed an order to the outbox that the
+                            backend has not taken yet: it goes out by itself
+                            (order_placed 0, no number; finished 1) */
     int handover;        /* this turn asked for a human */
     int finished;        /* the conversation is over (order placed, cancelled) */
 } vc_turn;

@@ -32,6 +32,7 @@
     X(R_SPEND_LIMIT, "spend_limit", VC_DIALOG_KEY_GROUP_COMMON)                \
     X(R_PRICE_CHANGED, "price_changed", VC_DIALOG_KEY_GROUP_COMMON)            \
     X(R_ORDER_PLACED, "order_placed", VC_DIALOG_KEY_GROUP_COMMON)              \
+    X(R_ORDER_QUEUED, "order_queued", VC_DIALOG_KEY_GROUP_COMMON)              \
     X(R_WORD_AND, "word_and", VC_DIALOG_KEY_GROUP_COMMON)                      \
     X(R_REORDER_HISTORY, "reorder_history", VC_DIALOG_KEY_GROUP_RETAIL)        \
     X(R_REORDER_NEW, "reorder_new", VC_DIALOG_KEY_GROUP_RETAIL)                \
@@ -70,6 +71,7 @@
     X(R_STATUS_SHIPPED, "status_shipped", VC_DIALOG_KEY_GROUP_RETAIL)          \
     X(R_STATUS_DELIVERED, "status_delivered", VC_DIALOG_KEY_GROUP_RETAIL)      \
     X(R_STATUS_CANCELLED, "status_cancelled", VC_DIALOG_KEY_GROUP_RETAIL)      \
+    X(R_STATUS_QUEUED, "status_queued", VC_DIALOG_KEY_GROUP_RETAIL)            \
     X(R_HELP_CHOOSE, "help_choose", VC_DIALOG_KEY_GROUP_RETAIL)                \
     X(R_HELP_QUANTITY, "help_quantity", VC_DIALOG_KEY_GROUP_RETAIL)            \
     X(R_HELP_OFFER, "help_offer", VC_DIALOG_KEY_GROUP_RETAIL)                  \

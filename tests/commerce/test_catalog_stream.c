@@ -387,6 +387,147 @@ static void load_each_streams_a_file_in_chunks(void **state)
     free(d);
 }
 
+/* ---- the delta form (docs/protocol.md): "deleted" SKUs ---- */
+
+typedef struct {
+    char skus[8][32];
+    size_t n;
+} deleted_list;
+
+static vc_status collect_deleted(void *ctx, const char *sku)
+{
+    deleted_list *d = ctx;
+
+    if (d->n == 8)
+        return vc_fail(VC_ETOOBIG, "test collects at most 8 deleted SKUs");
+    snprintf(d->skus[d->n++], sizeof d->skus[0], "%s", sku);
+    return VC_OK;
+}
+
+/* Runs text through a stream that reads "deleted" too, one byte at a time
+ * (every split point at once). */
+static vc_status feed_delta(const char *text, collected *products, deleted_list *deleted,
+                            long long *version)
+{
+    vc_catalog_stream *s = NULL;
+    vc_status rc = VC_OK;
+
+    assert_int_equal(vc_catalog_stream_new("delta", collect, products, &s), VC_OK);
+    assert_int_equal(vc_catalog_stream_on_deleted(s, collect_deleted, deleted), VC_OK);
+    for (size_t i = 0; text[i] && rc == VC_OK; i++)
+        rc = vc_catalog_stream_feed(s, text + i, 1);
+    if (rc == VC_OK)
+        rc = vc_catalog_stream_finish(s);
+    if (version)
+        *version = vc_catalog_stream_version(s);
+    vc_catalog_stream_free(s);
+    return rc;
+}
+
+static void delta_hands_over_deleted_skus_and_its_version(void **state)
+{
+    collected c = {0};
+    deleted_list d = {0};
+    long long version = 0;
+
+    assert_int_equal(feed_delta("{\"deleted\": [\"HH-0099\", \"B-7\"], \"version\": 42,"
+                                " \"since\": 40, \"products\": [" P("A-1", "") "]}",
+                                &c, &d, &version),
+                     VC_OK);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.skus[0], "HH-0099");
+    assert_string_equal(d.skus[1], "B-7");
+    assert_int_equal(version, 42);
+    collected_clear(&c);
+}
+
+static void delta_sku_deleted_and_changed_is_invalid(void **state)
+{
+    collected c = {0};
+    deleted_list d = {0};
+
+    /* in either order */
+    assert_int_equal(feed_delta("{\"products\": [" P("A-1", "") "], \"deleted\": [\"A-1\"]}",
+                                &c, &d, NULL),
+                     VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "deleted[0]"));
+    collected_clear(&c);
+    d.n = 0;
+    assert_int_equal(feed_delta("{\"deleted\": [\"A-1\"], \"products\": [" P("A-1", "") "]}",
+                                &c, &d, NULL),
+                     VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "also in deleted"));
+    collected_clear(&c);
+    d.n = 0;
+    assert_int_equal(feed_delta("{\"products\": [], \"deleted\": [\"A\", \"A\"]}", &c, &d,
+                                NULL),
+                     VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "twice"));
+}
+
+static void delta_deleted_must_be_an_array_of_skus(void **state)
+{
+    static const char *const bad[] = {
+        "{\"products\": [], \"deleted\": \"A\"}",
+        "{\"products\": [], \"deleted\": [1]}",
+        "{\"products\": [], \"deleted\": [[\"A\"]]}",
+        "{\"products\": [], \"deleted\": [\"\"]}",
+        "{\"products\": [], \"deleted\": [\"a\\u0001b\"]}",
+        "{\"products\": [], \"deleted\": [\"a\\\"b\"]}",
+        "{\"deleted\": []}", /* products is still required */
+    };
+
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        collected c = {0};
+        deleted_list d = {0};
+        vc_status rc = feed_delta(bad[i], &c, &d, NULL);
+        if (rc != VC_EPARSE)
+            fail_msg("%s: %s, not VC_EPARSE", bad[i], vc_status_name(rc));
+        assert_int_equal(d.n, 0);
+        collected_clear(&c);
+    }
+}
+
+static void delta_deleted_sku_over_field_limit_is_too_big(void **state)
+{
+    char text[1024] = "{\"products\": [], \"deleted\": [\"";
+    collected c = {0};
+    deleted_list d = {0};
+    size_t n = strlen(text);
+
+    memset(text + n, 'x', VC_CATALOG_MAX_FIELD + 1);
+    strcpy(text + n + VC_CATALOG_MAX_FIELD + 1, "\"]}");
+    assert_int_equal(feed_delta(text, &c, &d, NULL), VC_ETOOBIG);
+}
+
+static void deleted_is_ignored_without_its_callback(void **state)
+{
+    collected c = {0};
+    vc_status rc;
+
+    rc = feed_split("{\"deleted\": [1, {}], \"products\": [" P("A-1", "") "]}",
+                    strlen("{\"deleted\": [1, {}], \"products\": [" P("A-1", "") "]}"), NULL, 0,
+                    &c, NULL, 0);
+    assert_int_equal(rc, VC_OK);
+    assert_int_equal(c.n, 1);
+    collected_clear(&c);
+}
+
+static void version_is_kept_only_when_a_whole_number(void **state)
+{
+    collected c = {0};
+    deleted_list d = {0};
+    long long v = 0;
+
+    assert_int_equal(feed_delta("{\"version\": \"1.2\", \"products\": []}", &c, &d, &v), VC_OK);
+    assert_int_equal(v, -1);
+    assert_int_equal(feed_delta("{\"version\": 4.5, \"products\": []}", &c, &d, &v), VC_OK);
+    assert_int_equal(v, -1);
+    assert_int_equal(feed_delta("{\"products\": [], \"version\": 7}", &c, &d, &v), VC_OK);
+    assert_int_equal(v, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +544,12 @@ int main(void)
         cmocka_unit_test(nesting_deeper_than_limit_is_invalid),
         cmocka_unit_test(bytes_past_the_limit_are_refused),
         cmocka_unit_test(load_each_streams_a_file_in_chunks),
+        cmocka_unit_test(delta_hands_over_deleted_skus_and_its_version),
+        cmocka_unit_test(delta_sku_deleted_and_changed_is_invalid),
+        cmocka_unit_test(delta_deleted_must_be_an_array_of_skus),
+        cmocka_unit_test(delta_deleted_sku_over_field_limit_is_too_big),
+        cmocka_unit_test(deleted_is_ignored_without_its_callback),
+        cmocka_unit_test(version_is_kept_only_when_a_whole_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -497,7 +497,7 @@ static void migration_from_schema_1_keeps_orders_and_adds_metrics(void **state)
     assert_int_equal(sqlite3_prepare_v2(vc_store_db(s), "PRAGMA user_version", -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
 
     must(vc_store_order_by_number(s, "demo", "872", &o));

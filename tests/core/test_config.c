@@ -157,6 +157,42 @@ static void device_loop_and_gpio_keys_parse_and_default_to_no_gpio(void **state)
                      VC_EPARSE);
 }
 
+static void backend_keys_parse_and_default_to_no_backend(void **state)
+{
+    vc_config c;
+    const char *text = "[backend]\n"
+                       "url = https://shop.example:8443\n"
+                       "ca = /etc/voxcart/backend-ca.pem\n"
+                       "pin = sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+                       "device_id = kitchen-1\n"
+                       "enrollment_token = tok-123\n"
+                       "identity_dir = /var/lib/voxcart/identity\n"
+                       "sync_interval_s = 600\n"
+                       "order_timeout_ms = 2500\n"
+                       "status_cache_s = 0\n";
+
+    vc_config_defaults(&c);
+    assert_string_equal(c.backend_url, "");
+    assert_int_equal(c.sync_interval_s, 300);
+    assert_int_equal(c.order_timeout_ms, 4000);
+    assert_int_equal(vc_config_parse(&c, text, "t.conf"), VC_OK);
+    assert_string_equal(c.backend_url, "https://shop.example:8443");
+    assert_string_equal(c.backend_ca, "/etc/voxcart/backend-ca.pem");
+    assert_string_equal(c.backend_pin, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert_string_equal(c.device_id, "kitchen-1");
+    assert_string_equal(c.enrollment_token, "tok-123");
+    assert_string_equal(c.identity_dir, "/var/lib/voxcart/identity");
+    assert_int_equal(c.sync_interval_s, 600);
+    assert_int_equal(c.order_timeout_ms, 2500);
+    assert_int_equal(c.status_cache_s, 0);
+
+    vc_config_defaults(&c);
+    assert_int_equal(vc_config_parse(&c, "[backend]\nsync_interval_s = 5\n", "t.conf"), VC_EPARSE);
+    assert_contains(vc_error_detail(), "sync_interval_s");
+    assert_int_equal(vc_config_parse(&c, "[backend]\ndevice_id =\n", "t.conf"), VC_EPARSE);
+    assert_contains(vc_error_detail(), "device_id");
+}
+
 static void dsp_switches_take_on_off_words_and_a_board_choice_survives(void **state)
 {
     static const struct {
@@ -449,6 +485,7 @@ int main(void)
         cmocka_unit_test(every_shipped_board_file_parses),
         cmocka_unit_test(pc_board_leaves_the_audio_unprocessed),
         cmocka_unit_test(device_loop_and_gpio_keys_parse_and_default_to_no_gpio),
+        cmocka_unit_test(backend_keys_parse_and_default_to_no_backend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,53 @@
+-- A voxcart store at schema version 2, as the build before the merchant backend
+-- made it: store-v1.sql migrated by that build's migration_v2, with a hand-over
+-- ticket, a conversation that ordered 872 and its unsent event added. test_sync_store
+-- opens it with the current code to check that migrating to 3 keeps the data.
+PRAGMA foreign_keys=OFF;
+BEGIN TRANSACTION;
+CREATE TABLE products(  sku TEXT PRIMARY KEY,  name TEXT NOT NULL,  price REAL NOT NULL CHECK(price >= 0),  currency TEXT NOT NULL,  category TEXT NOT NULL,  stock INTEGER NOT NULL CHECK(stock >= 0),  position INTEGER NOT NULL,  search_text TEXT NOT NULL);
+INSERT INTO products VALUES('HH-0001','Bounty Select-A-Size Paper Towels, 6 Double Rolls',15.990000000000000213,'USD','household',30,0,' bounty select a size paper towel 6 double roll paper towel bounty bounty paper towel household ');
+INSERT INTO products VALUES('HH-0012','Melitta #4 Cone Coffee Filters, 100 ct',3.4900000000000002131,'USD','household',38,11,' melitta 4 cone coffee filter 100 ct coffee filter filter melitta filter household ');
+CREATE TABLE product_aliases(  sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,  position INTEGER NOT NULL,  alias TEXT NOT NULL,  PRIMARY KEY(sku, position));
+INSERT INTO product_aliases VALUES('HH-0001',0,'paper towels');
+INSERT INTO product_aliases VALUES('HH-0001',1,'bounty');
+INSERT INTO product_aliases VALUES('HH-0001',2,'bounty paper towels');
+INSERT INTO product_aliases VALUES('HH-0012',0,'coffee filters');
+INSERT INTO product_aliases VALUES('HH-0012',1,'filters');
+INSERT INTO product_aliases VALUES('HH-0012',2,'melitta filters');
+CREATE TABLE product_attributes(  sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,  position INTEGER NOT NULL,  key TEXT NOT NULL,  value TEXT NOT NULL,  PRIMARY KEY(sku, key));
+INSERT INTO product_attributes VALUES('HH-0001',0,'unit','pack');
+INSERT INTO product_attributes VALUES('HH-0012',0,'color','natural brown');
+INSERT INTO product_attributes VALUES('HH-0012',1,'unit','pack');
+CREATE TABLE customers(  id TEXT PRIMARY KEY,  name TEXT NOT NULL);
+INSERT INTO customers VALUES('demo','Alex');
+CREATE TABLE orders(  number TEXT PRIMARY KEY,  customer_id TEXT NOT NULL REFERENCES customers(id),  status TEXT NOT NULL CHECK(status IN ('placed','packed','shipped','delivered','cancelled')),  placed_at TEXT NOT NULL,  currency TEXT NOT NULL,  total REAL NOT NULL);
+INSERT INTO orders VALUES('802','demo','delivered','2026-10-02T15:04:05Z','USD',92.469999999999998863);
+INSERT INTO orders VALUES('872','demo','placed','2026-11-30T10:12:43Z','USD',6.9800000000000004263);
+CREATE TABLE order_lines(  order_number TEXT NOT NULL REFERENCES orders(number) ON DELETE CASCADE,  line INTEGER NOT NULL,  sku TEXT NOT NULL,  description TEXT NOT NULL,  quantity INTEGER NOT NULL CHECK(quantity > 0),  unit_price REAL NOT NULL,  PRIMARY KEY(order_number, line));
+INSERT INTO order_lines VALUES('802',0,'HH-0012','Melitta #4 Cone Coffee Filters, 100 ct',2,3.4900000000000002131);
+INSERT INTO order_lines VALUES('802',1,'HH-0001','Bounty Select-A-Size Paper Towels, 6 Double Rolls',1,15.990000000000000213);
+INSERT INTO order_lines VALUES('802',2,'AP-0015','Levi''s Men''s 511 Slim Fit Jeans, Dark Indigo, 32x32',1,69.499999999999999998);
+INSERT INTO order_lines VALUES('872',0,'HH-0012','Melitta #4 Cone Coffee Filters, 100 ct',2,3.4900000000000002131);
+CREATE TABLE handovers(  id INTEGER PRIMARY KEY AUTOINCREMENT,  customer_id TEXT,  reason TEXT NOT NULL,  transcript TEXT NOT NULL,  created_at TEXT NOT NULL);
+INSERT INTO handovers VALUES(1,'demo','customer asked for a person','[{"who":"customer","text":"can I talk to someone"},{"who":"assistant","text":"I''ll get someone for you."}]','2026-11-30T10:20:00Z');
+CREATE TABLE sessions(  id TEXT PRIMARY KEY,  state TEXT NOT NULL,  updated_at TEXT NOT NULL);
+CREATE TABLE conversations(  id INTEGER PRIMARY KEY AUTOINCREMENT,  session TEXT,  customer_id TEXT,  domain TEXT NOT NULL,  started_by TEXT NOT NULL CHECK(started_by IN ('wake_word','push_to_talk','text')),  started_at INTEGER NOT NULL,  ended_at INTEGER,  outcome TEXT CHECK(outcome IN    ('completed','cancelled','abandoned','handed_over','error')),  turns INTEGER NOT NULL DEFAULT 0,  handovers INTEGER NOT NULL DEFAULT 0);
+INSERT INTO conversations VALUES(1,NULL,'demo','retail','text',1796033520,1796033563,'completed',3,0);
+CREATE TABLE conversation_turns(  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,  turn INTEGER NOT NULL,  at INTEGER NOT NULL,  intent TEXT,  response_ms INTEGER CHECK(response_ms >= 0),  speech_ms INTEGER CHECK(speech_ms >= 0),  PRIMARY KEY(conversation_id, turn));
+CREATE TABLE conversation_orders(  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,  order_number TEXT NOT NULL,  value_cents INTEGER NOT NULL CHECK(value_cents >= 0),  currency TEXT NOT NULL,  at INTEGER NOT NULL,  PRIMARY KEY(conversation_id, order_number));
+INSERT INTO conversation_orders VALUES(1,'872',698,'USD',1796033563);
+CREATE TABLE events(  id INTEGER PRIMARY KEY AUTOINCREMENT,  created_at INTEGER NOT NULL,  type TEXT NOT NULL,  body TEXT NOT NULL,  sent_at INTEGER);
+INSERT INTO events VALUES(1,1796033563,'order','{"conversation":1,"at":1796033563,"order_number":"872","value_cents":698,"currency":"USD"}',NULL);
+DELETE FROM sqlite_sequence;
+INSERT INTO sqlite_sequence VALUES('handovers',1);
+INSERT INTO sqlite_sequence VALUES('conversations',1);
+INSERT INTO sqlite_sequence VALUES('events',1);
+CREATE INDEX products_by_position ON products(position);
+CREATE INDEX orders_by_customer ON orders(customer_id, placed_at);
+CREATE INDEX order_lines_by_sku ON order_lines(sku);
+CREATE INDEX conversations_by_start ON conversations(started_at);
+CREATE INDEX conversations_open ON conversations(session)  WHERE ended_at IS NULL;
+CREATE INDEX events_unsent ON events(id) WHERE sent_at IS NULL;
+COMMIT;
+PRAGMA application_id=1986228852;
+PRAGMA user_version=2;
