@@ -56,6 +56,7 @@ typedef struct {
     const char *arg;       /* the {number} or {name} in the path (points into url) */
     int status;            /* of the response queued; 0: none */
     int answered;
+    int begun;      /* begin() has run */
     char device[VC_MAPI_MAX_STRING + 1];
     char customer[VC_MAPI_MAX_STRING + 1];
     char *body;
@@ -784,6 +785,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
         *con_cls = r;
+        /* A request with a body is judged on its headers at once (a 413
+         * before reading what is too big). One without is answered on the
+         * next call: libmicrohttpd 0.9.75 closes the connection after an
+         * answer queued before it has seen the end of the request, and a
+         * device would pay a TLS handshake for every GET. */
+        if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+            return MHD_YES;
+        r->begun = 1;
+        return begin(s, c, r, url);
+    }
+    if (!r->begun) {
+        r->begun = 1;
         return begin(s, c, r, url);
     }
     if (r->answered) {
