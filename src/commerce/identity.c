@@ -210,8 +210,17 @@ vc_status vc_identity_ensure_key(const char *dir, int *created)
         goto out_wipe;
     }
     /* 0600 from its first byte: the temporary file is chmod-ed before any
-     * write */
-    if ((rc = vc_write_file_atomic(path, pem, strlen((const char *)pem), 0600)) != VC_OK)
+     * write. Created, never replaced: when another process made a key
+     * first, that key is the device's and this one is thrown away. */
+    rc = vc_create_file_durable(path, pem, strlen((const char *)pem), 0600);
+    if (rc == VC_ESTATE) {
+        vc_error_clear();
+        mbedtls_pk_free(&pk);
+        mbedtls_pk_init(&pk);
+        rc = load_key(path, &pk);
+        goto out_wipe;
+    }
+    if (rc != VC_OK)
         goto out_wipe;
     if (created)
         *created = 1;

@@ -90,7 +90,10 @@ static vc_status fsync_dir_of(const char *path)
     return rc;
 }
 
-vc_status vc_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+/* exclusive: link(2) the finished file into place, which fails when path
+ * exists, instead of rename(2) over it. */
+static vc_status write_durable(const char *path, const void *data, size_t len, int mode,
+                               int exclusive)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
@@ -131,7 +134,14 @@ vc_status vc_write_file_atomic(const char *path, const void *data, size_t len, i
         goto out_unlink;
     }
     fd = -1;
-    if (rename(tmp, path) != 0) {
+    if (exclusive) {
+        if (link(tmp, path) != 0) {
+            rc = errno == EEXIST ? vc_fail(VC_ESTATE, "%s exists already", path)
+                                 : vc_fail(VC_EIO, "%s: link failed: %s", path, strerror(errno));
+            goto out_unlink;
+        }
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
         rc = vc_fail(VC_EIO, "%s: rename failed: %s", path, strerror(errno));
         goto out_unlink;
     }
@@ -144,6 +154,16 @@ out_unlink:
 out_free:
     free(tmp);
     return rc;
+}
+
+vc_status vc_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+    return write_durable(path, data, len, mode, 0);
+}
+
+vc_status vc_create_file_durable(const char *path, const void *data, size_t len, int mode)
+{
+    return write_durable(path, data, len, mode, 1);
 }
 
 /* mkdir that accepts an existing directory, and only a directory: a file

@@ -18,6 +18,12 @@ VC_MUST_CHECK vc_status vc_read_file(const char *path, size_t max_bytes,
 VC_MUST_CHECK vc_status vc_write_file_atomic(const char *path, const void *data,
                                              size_t len, int mode);
 
+/* The same for a file that must not exist yet: the finished file is linked
+ * into place, so of two processes creating path at once exactly one
+ * succeeds; the other gets VC_ESTATE and path holds the winner's data. */
+VC_MUST_CHECK vc_status vc_create_file_durable(const char *path, const void *data, size_t len,
+                                               int mode);
+
 /* Creates dir and its parents (mode 0755) if they do not exist. */
 VC_MUST_CHECK vc_status vc_mkdirs(const char *dir);
 

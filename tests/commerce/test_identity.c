@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "commerce/backend.h"
 #include "commerce/identity.h"
@@ -154,6 +156,53 @@ static void csr_is_accepted_by_the_merchant_ca_with_the_device_id(void **state)
     /* the CSR names its device: another id is refused by the CA */
     assert_int_equal(vc_pki_sign_csr(&pki.ca, csr, "kitchen-2", 30, &cert, NULL), VC_EINVAL);
     free(csr);
+}
+
+/* Two processes making the key at once (a first boot racing a technician's
+ * `voxcart register`): one makes it, the other takes that one rather than
+ * replacing it with its own, which would orphan a CSR or a certificate the
+ * first has already made for its key. Repeated: the race is not certain. */
+static void racing_key_creation_makes_one_key(void **state)
+{
+    vc_test_dir *d = *state;
+    char dir[4200];
+    int makers_total = 0;
+
+    for (int round = 0; round < 8; round++) {
+        pid_t pid[2];
+        int go[2], makers = 0;
+
+        snprintf(dir, sizeof dir, "%s/id%d", d->dir, round);
+        assert_int_equal(pipe(go), 0);
+        for (int i = 0; i < 2; i++) {
+            pid[i] = fork();
+            assert_true(pid[i] >= 0);
+            if (pid[i] == 0) {
+                char byte;
+                int created = 0;
+                /* both start together, when the parent closes the pipe */
+                close(go[1]);
+                if (read(go[0], &byte, 1) != 0)
+                    _exit(20);
+                if (vc_identity_ensure_key(dir, &created) != VC_OK)
+                    _exit(10);
+                _exit(created);
+            }
+        }
+        close(go[0]);
+        close(go[1]);
+        for (int i = 0; i < 2; i++) {
+            int status = 0;
+            assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+            assert_true(WIFEXITED(status));
+            assert_true(WEXITSTATUS(status) <= 1);
+            makers += WEXITSTATUS(status);
+        }
+        assert_int_equal(makers, 1);
+        assert_int_equal(vc_test_count_entries(dir), 1); /* the key, no temporaries */
+        makers_total += makers;
+    }
+    assert_int_equal(makers_total, 8);
 }
 
 static void bad_device_ids_are_refused(void **state)
@@ -373,6 +422,7 @@ int main(void)
         DIR_TEST(key_readable_by_others_is_refused),
         DIR_TEST(damaged_key_is_not_replaced),
         DIR_TEST(csr_is_accepted_by_the_merchant_ca_with_the_device_id),
+        DIR_TEST(racing_key_creation_makes_one_key),
         DIR_TEST(bad_device_ids_are_refused),
         DIR_TEST(csr_without_a_key_is_not_found),
         DIR_TEST(register_round_trip_saves_and_loads_the_identity),

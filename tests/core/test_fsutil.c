@@ -94,6 +94,23 @@ static void write_atomic_replaces_the_file_and_sets_its_mode(void **state)
     assert_int_equal(vc_test_count_entries(f->dir), 1); /* no temporary left */
 }
 
+static void create_durable_never_replaces_an_existing_file(void **state)
+{
+    fixture *f = *state;
+    char *buf = NULL;
+    struct stat st;
+
+    assert_int_equal(vc_create_file_durable(f->path, "first", 5, 0600), VC_OK);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(vc_create_file_durable(f->path, "second", 6, 0600), VC_ESTATE);
+    assert_non_null(strstr(vc_error_detail(), "exists already"));
+    assert_int_equal(vc_read_file(f->path, 100, &buf, NULL), VC_OK);
+    assert_string_equal(buf, "first");
+    free(buf);
+    assert_int_equal(vc_test_count_entries(f->dir), 1); /* the loser's temporary is gone */
+}
+
 /* A write that runs out of space (here: the file size limit, which also
  * binds root) fails and leaves the old file and no temporary behind. */
 static void write_atomic_failure_keeps_the_old_file(void **state)
@@ -217,6 +234,7 @@ int main(void)
         T(read_file_missing_names_the_path),
         T(write_atomic_replaces_the_file_and_sets_its_mode),
         T(write_atomic_failure_keeps_the_old_file),
+        T(create_durable_never_replaces_an_existing_file),
         T(write_atomic_into_an_unwritable_directory_fails_cleanly),
         T(write_atomic_into_a_missing_directory_is_an_io_error),
         T(mkdirs_creates_parents_and_accepts_existing),
