@@ -739,9 +739,18 @@ static enum MHD_Result begin(vc_merchantd *s, struct MHD_Connection *c, request 
         return send_error(c, r, 415, "unsupported_media_type",
                           "the body must be Content-Type: application/json");
     len_s = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (len_s && (parse_count(len_s) < 0 || (size_t)parse_count(len_s) > r->limit))
-        return send_error(c, r, 413, "payload_too_large", "the body may be at most %zu bytes",
-                          r->limit);
+    if (len_s && (parse_count(len_s) < 0 || (size_t)parse_count(len_s) > r->limit)) {
+        /* A client that waits for "100 Continue", or announces far too
+         * much, is answered now. Another is already sending: answering now
+         * and closing would reset its connection before it reads the 413,
+         * so its body is read and dropped first (nothing of it is kept). */
+        if (parse_count(len_s) < 0 ||
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT) ||
+            (size_t)parse_count(len_s) > DISCARD_FACTOR * r->limit)
+            return send_error(c, r, 413, "payload_too_large",
+                              "the body may be at most %zu bytes", r->limit);
+        r->too_big = 1;
+    }
     if (r->route == R_ORDERS) {
         key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
         if (!key)
