@@ -1,10 +1,12 @@
 #include "assistant/assistant.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "build_config.h"
 #include "core/fsutil.h"
@@ -52,8 +54,30 @@ const char *vc_models_dir(void)
 {
     const char *env = getenv("VOXCART_MODELS");
 
+    static char beside[PATH_MAX + 32];
+    char exe[PATH_MAX];
+    ssize_t n;
+
     if (env && *env)
         return env;
+    /* An installation that brings its own models beside its binary
+     * (<prefix>/bin/voxcart, <prefix>/share/voxcart/models): an update slot
+     * (/opt/voxcart/slots/a) runs with the models it was shipped with. */
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        char *slash;
+        exe[n] = '\0';
+        if ((slash = strrchr(exe, '/')) != NULL) {
+            *slash = '\0';
+            snprintf(beside, sizeof beside, "%s/../share/voxcart/models", exe);
+            if (strlen(beside) < PATH_MAX) {
+                char domains[PATH_MAX + 48];
+                snprintf(domains, sizeof domains, "%s/domains", beside);
+                if (is_dir(domains))
+                    return beside;
+            }
+        }
+    }
     /* A build that runs from its build tree reads the models of the source
      * tree it was built from; an installed one, its data directory. */
     if (is_dir(VC_SOURCE_DIR "/models/domains"))

@@ -26,6 +26,7 @@
 #include "eval.h"
 #include "run.h"
 #include "stats.h"
+#include "update.h"
 #include "speech/recogniser.h"
 #include "speech/synthesiser.h"
 #include "speech/wakeword.h"
@@ -67,6 +68,9 @@ static const char usage[] =
     "  stats [--since DAYS] [--json]\n"
     "                             conversation metrics: completion, conversion, order\n"
     "                             value, response time, hand-overs, rejections\n"
+    "  update apply [--force] BUNDLE|URL | status | boot-check | mark-healthy | rollback\n"
+    "                             signed updates: install into the other slot, health\n"
+    "                             check, rollback (voxcart update help; docs/update.md)\n"
     "  version                    print the version\n"
     "\n"
     "options:\n"
@@ -133,6 +137,7 @@ typedef struct {
     const char *trigger;  /* NULL: the config's for a device, always for files */
     double wake_threshold, wake_phone_loop; /* 0: the spotter's defaults */
     int json;
+    int force; /* `update apply`: downgrade, same version, other board */
     int new_session;
     int speak;
     unsigned long long since_days; /* `stats`; 0: all */
@@ -1347,6 +1352,16 @@ out:
     return ret;
 }
 
+/* `voxcart update ...` (update.c): needs only the configuration. */
+static int cmd_update(const options *o, int argc, char **argv)
+{
+    vc_config cfg;
+
+    if (load_config(o, &cfg) != VC_OK)
+        return fail("update");
+    return vc_cli_update(&cfg, o->force, argc, argv);
+}
+
 /* ---- stats ------------------------------------------------------------------ */
 
 static int cmd_stats(const options *o, int argc)
@@ -1442,6 +1457,48 @@ static int cmd_run(const options *o)
     return vc_cli_run(&ro);
 }
 
+/* A firmware update installs a newer voxcart into an A/B slot
+ * (docs/update.md); this binary, the packaged one, hands every command but
+ * `update` over to the slot `current` points at. `update` itself always
+ * runs here, so that a broken update cannot stop the health check that
+ * rolls it back. Without a `current` (no update, or the first one failed its
+ * starts) the packaged version runs. Returns only when it does not hand
+ * over. */
+/* main's arguments as given (getopt reorders argv); kept for the process's
+ * life */
+static char **orig_argv;
+
+static void hand_over_to_the_updated_slot(const options *o, const char *cmd)
+{
+    char path[400], target[PATH_MAX], self[PATH_MAX];
+    vc_config cfg;
+
+    if (strcmp(cmd, "update") == 0 || getenv("VOXCART_IN_SLOT"))
+        return;
+    if (load_config(o, &cfg) != VC_OK) {
+        vc_error_clear(); /* the command itself reports the config's problem */
+        return;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/current/bin/voxcart", cfg.update_root) >=
+            sizeof path ||
+        !realpath(path, target))
+        return; /* no update installed */
+    if (!realpath("/proc/self/exe", self) || strcmp(self, target) == 0)
+        return;
+    if (access(target, X_OK) != 0) {
+        fprintf(stderr, "voxcart: the updated version %s cannot be run (%s); running the "
+                        "packaged one\n",
+                target, strerror(errno));
+        return;
+    }
+    setenv("VOXCART_IN_SLOT", "1", 1);
+    execv(target, orig_argv);
+    fprintf(stderr, "voxcart: cannot start the updated version %s: %s; running the packaged "
+                    "one\n",
+            target, strerror(errno));
+    unsetenv("VOXCART_IN_SLOT");
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -1473,6 +1530,7 @@ int main(int argc, char **argv)
         {"since", required_argument, NULL, 'Y'},
         {"live", no_argument, NULL, 'V'},
         {"script", no_argument, NULL, 'Z'},
+        {"force", no_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1483,8 +1541,14 @@ int main(int argc, char **argv)
 
     o.smart_eou_ms = -1;
     o.texts = calloc((size_t)argc, sizeof *o.texts);
-    if (!o.texts)
+    /* the arguments as given: getopt reorders argv, an updated slot is
+     * started with these */
+    orig_argv = calloc((size_t)argc + 1, sizeof *orig_argv);
+    if (!o.texts || !orig_argv) {
+        free(o.texts);
         return 1;
+    }
+    memcpy(orig_argv, argv, (size_t)argc * sizeof *argv);
     /* Options may stand before or after the command. */
     while ((ch = getopt_long(argc, argv, "c:d:t:f:h", longopts, NULL)) != -1) {
         switch (ch) {
@@ -1561,6 +1625,7 @@ int main(int argc, char **argv)
             break;
         case 'V': o.run_mode = "live"; break;
         case 'Z': o.run_mode = "script"; break;
+        case 'G': o.force = 1; break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }
@@ -1571,6 +1636,7 @@ int main(int argc, char **argv)
         return 2;
     }
     cmd = argv[optind];
+    hand_over_to_the_updated_slot(&o, cmd);
     argc -= optind + 1;
     argv += optind + 1;
     if (argc > 0 && (strcmp(cmd, "chat") == 0 || strcmp(cmd, "demo") == 0 ||
@@ -1602,6 +1668,8 @@ int main(int argc, char **argv)
         ret = cmd_catalog(&o, argc, argv);
     else if (strcmp(cmd, "stats") == 0)
         ret = cmd_stats(&o, argc);
+    else if (strcmp(cmd, "update") == 0)
+        ret = cmd_update(&o, argc, argv);
     else if (strcmp(cmd, "register") == 0)
         ret = cmd_register(&o);
     else if (strcmp(cmd, "sync") == 0)

@@ -24,6 +24,7 @@
 #include "speech/recogniser.h"
 #include "speech/synthesiser.h"
 #include "speech/wakeword.h"
+#include "update.h"
 
 /* Retrying a device that failed: 1 s, doubling up to 30 s. */
 #define RETRY_FIRST_MS 1000
@@ -502,6 +503,8 @@ static int run_devices(const vc_run_options *o, parts *p, double *origin)
     }
     vc_listener_capture_source(cap, &src);
     vc_service_ready(p->phrase ? "waiting for the wake word" : "ready");
+    /* ready is the health check: an update waiting for it is kept */
+    vc_cli_update_confirm(&p->cfg);
     if (!o->json)
         printf("voxcart run: listening on %s at %d Hz%s%s%s%s\n", cc.device,
                vc_capture_device_rate(cap), p->phrase ? "; say \"" : "",

@@ -3,6 +3,8 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -10,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commerce/catalog_internal.h"
 #include "core/utf8.h"
@@ -1251,5 +1255,203 @@ vc_status vc_backend_post_events(vc_backend *b, const char *body_json, long long
         rc = get_whole(&c, root, "last_id", 0, 9007199254740992.0, last_id);
     cJSON_Delete(root);
     response_clear(&r);
+    return rc;
+}
+
+/* ---- downloads ------------------------------------------------------------- */
+
+/* A download as it arrives: a success body goes to the file, anything else
+ * to the response (on_body keeps it for its error). */
+typedef struct {
+    response r;
+    int fd;
+    const char *dest;
+    int mode;                  /* 0: undecided; 1: the file; 2: an error body */
+    unsigned long long offset; /* bytes in the file before this transfer */
+    unsigned long long written;
+    unsigned long long max;
+    int too_big;
+    int write_errno;
+} download;
+
+static size_t on_download(char *data, size_t size, size_t n, void *ctx)
+{
+    download *d = ctx;
+    size_t len = size * n, done = 0;
+
+    if (!d->mode) {
+        long status = 0;
+        curl_easy_getinfo(d->r.curl, CURLINFO_RESPONSE_CODE, &status);
+        d->mode = status == 200 || status == 206 ? 1 : 2;
+        if (status == 200 && d->offset) {
+            /* the whole file after all: start it again */
+            if (ftruncate(d->fd, 0) != 0) {
+                d->write_errno = errno;
+                return 0;
+            }
+            d->offset = 0;
+        }
+    }
+    if (d->mode == 2)
+        return on_body(data, size, n, &d->r);
+    if (d->offset + d->written + len > d->max) {
+        d->too_big = 1;
+        return 0;
+    }
+    while (done < len) {
+        ssize_t w = write(d->fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            d->write_errno = errno;
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    d->written += len;
+    return len;
+}
+
+/* An absolute URL is taken as it is (checked like the backend's own); a
+ * path goes after the backend's URL. */
+static vc_status download_url(const vc_backend *b, const char *path_or_url, char **out)
+{
+    size_t n = strlen(path_or_url);
+
+    *out = NULL;
+    if (!n || n > 2048 || has_control_bytes(path_or_url, n) || strpbrk(path_or_url, " \\#"))
+        return vc_fail(VC_EINVAL, "download: \"%.200s\" is not a path or https:// URL",
+                       path_or_url);
+    if (strncasecmp(path_or_url, "https://", 8) == 0)
+        *out = strdup(path_or_url);
+    else if (path_or_url[0] == '/' && (*out = malloc(strlen(b->url) + n + 1)))
+        sprintf(*out, "%s%s", b->url, path_or_url);
+    else if (path_or_url[0] != '/')
+        return vc_fail(VC_EINVAL, "download: \"%.200s\" is neither a path on the backend (/...) "
+                                  "nor an https:// URL",
+                       path_or_url);
+    return *out ? VC_OK : vc_fail(VC_ENOMEM, "download: out of memory");
+}
+
+/* One transfer from d->offset. *range_refused: the server could not resume. */
+static vc_status download_once(vc_backend *b, const request *req, char *url, download *d,
+                               int *range_refused)
+{
+    struct curl_slist *headers = NULL, *accept = NULL;
+    long status = 0;
+    CURLcode cc;
+    vc_status rc;
+
+    *range_refused = 0;
+    memset(&b->last, 0, sizeof b->last);
+    memset(&d->r, 0, sizeof d->r);
+    d->r.curl = b->curl;
+    d->r.req = req;
+    d->r.etag = -1;
+    d->mode = 0;
+    d->written = 0;
+    d->too_big = 0;
+    d->write_errno = 0;
+    if ((rc = setup(b, req, &d->r, url, &headers)) != VC_OK)
+        goto out_free;
+    /* the TLS setup is the backend's; what is asked for and where it goes
+     * is a download's */
+    if (!(accept = curl_slist_append(NULL, "Accept: application/x-tar, application/octet-stream"))) {
+        rc = vc_fail(VC_ENOMEM, "%s: out of memory", req->origin);
+        goto out_free;
+    }
+    if (curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, accept) != CURLE_OK ||
+        curl_easy_setopt(b->curl, CURLOPT_WRITEFUNCTION, on_download) != CURLE_OK ||
+        curl_easy_setopt(b->curl, CURLOPT_WRITEDATA, d) != CURLE_OK ||
+        curl_easy_setopt(b->curl, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t)(d->max - d->offset)) != CURLE_OK ||
+        curl_easy_setopt(b->curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)d->offset) !=
+            CURLE_OK) {
+        rc = vc_fail(VC_EINVAL, "%s: libcurl option refused", req->origin);
+        goto out_free;
+    }
+    cc = curl_easy_perform(b->curl);
+    curl_easy_getinfo(b->curl, CURLINFO_RESPONSE_CODE, &status);
+    b->last.http_status = status;
+    if (d->write_errno) {
+        rc = vc_fail(VC_EIO, "%s: %s: %s", req->origin, d->dest, strerror(d->write_errno));
+    } else if (d->too_big || (cc == CURLE_FILESIZE_EXCEEDED && status >= 200 && status < 300)) {
+        rc = vc_fail(VC_ETOOBIG, "%s: larger than %llu bytes: transfer stopped", req->origin,
+                     d->max);
+    } else if (cc == CURLE_RANGE_ERROR && d->offset) {
+        *range_refused = 1;
+        rc = vc_fail(VC_ENET, "%s: the server cannot resume at byte %llu", req->origin,
+                     d->offset);
+    } else if (cc == CURLE_OK && status == 416 && d->offset) {
+        rc = VC_OK; /* nothing past what dest holds: the caller judges it */
+    } else if (cc != CURLE_OK && cc != CURLE_FILESIZE_EXCEEDED) {
+        rc = transfer_fail(b, req, cc);
+    } else if (status != 200 && status != 206) {
+        rc = answer_fail(b, req, &d->r, status);
+    } else {
+        rc = VC_OK;
+    }
+out_free:
+    curl_easy_setopt(b->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_slist_free_all(headers);
+    curl_slist_free_all(accept);
+    response_clear(&d->r);
+    return rc;
+}
+
+vc_status vc_backend_download(vc_backend *b, const char *path_or_url, const char *dest,
+                              unsigned long long max_bytes, unsigned long long *resumed_from)
+{
+    /* limit: of an answer that is neither 200 nor 206, kept for its error */
+    request req = {.method = "GET", .with_cert = 1, .limit = VC_BACKEND_MAX_BODY};
+    download d = {.fd = -1, .dest = dest, .max = max_bytes};
+    char *url = NULL, origin[280];
+    struct stat st;
+    int range_refused = 0;
+    vc_status rc;
+
+    if (resumed_from)
+        *resumed_from = 0;
+    if (!b || !path_or_url || !dest || !max_bytes)
+        return vc_fail(VC_EINVAL, "download: needs a backend, a source, a file and a limit");
+    if ((rc = download_url(b, path_or_url, &url)) != VC_OK)
+        return rc;
+    snprintf(origin, sizeof origin, "GET %.250s", path_or_url);
+    req.path = path_or_url;
+    req.origin = origin;
+    if ((d.fd = open(dest, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0 ||
+        fstat(d.fd, &st) != 0) {
+        rc = vc_fail(VC_EIO, "download: %s: %s", dest, strerror(errno));
+        goto out_free;
+    }
+    d.offset = (unsigned long long)st.st_size;
+    if (d.offset >= max_bytes) {
+        /* more than any answer may hold: not the start of this one */
+        if (ftruncate(d.fd, 0) != 0) {
+            rc = vc_fail(VC_EIO, "download: %s: %s", dest, strerror(errno));
+            goto out_free;
+        }
+        d.offset = 0;
+    }
+    if (resumed_from)
+        *resumed_from = d.offset;
+    rc = download_once(b, &req, url, &d, &range_refused);
+    if (range_refused) {
+        if (ftruncate(d.fd, 0) != 0) {
+            rc = vc_fail(VC_EIO, "download: %s: %s", dest, strerror(errno));
+            goto out_free;
+        }
+        d.offset = 0;
+        if (resumed_from)
+            *resumed_from = 0;
+        rc = download_once(b, &req, url, &d, &range_refused);
+    }
+    /* what arrived is kept for the next attempt, so it must be on disk */
+    if (fsync(d.fd) != 0 && rc == VC_OK)
+        rc = vc_fail(VC_EIO, "download: %s: fsync: %s", dest, strerror(errno));
+out_free:
+    if (d.fd >= 0)
+        close(d.fd);
+    free(url);
     return rc;
 }

@@ -151,4 +151,22 @@ VC_MUST_CHECK vc_status vc_backend_decode_registration(const char *json, size_t 
 VC_MUST_CHECK vc_status vc_backend_decode_error(const char *json, size_t len,
                                                 vc_backend_answer *out);
 
+/* ---- downloads -------------------------------------------------------------- */
+
+/* GET path_or_url into the file dest, resuming: a path on the backend
+ * ("/v1/updates/rpi4-1.3.0.tar") or an https:// URL, either with the
+ * backend's TLS settings (its CA, its pin, the device certificate). Bytes
+ * already in dest are not asked for again (Range: bytes=N-, from
+ * CURLOPT_RESUME_FROM_LARGE); a server that cannot resume is asked for the
+ * whole file again (dest truncated first), and one that answers 416 to a
+ * Range beyond its file leaves dest as it is (VC_OK: the caller verifies
+ * what it got). A transfer that stops partway fails with VC_ENET and leaves
+ * what arrived in dest, synced, for the next call to resume. More than
+ * max_bytes in all is VC_ETOOBIG (the transfer is stopped). *resumed_from
+ * (may be NULL) gets the offset the transfer started at. No whole-transfer
+ * timeout: a stall (low_speed_time_s) ends it. Blocks. */
+VC_MUST_CHECK vc_status vc_backend_download(vc_backend *b, const char *path_or_url,
+                                            const char *dest, unsigned long long max_bytes,
+                                            unsigned long long *resumed_from);
+
 #endif

@@ -88,6 +88,10 @@ static const key_spec keys[] = {
     INT("backend", "sync_interval_s", sync_interval_s, 30, 86400),
     INT("backend", "order_timeout_ms", order_timeout_ms, 500, 30000),
     INT("backend", "status_cache_s", status_cache_s, 0, 3600),
+    STR("update", "public_key", KEY_NAME, update_public_key),
+    STR("update", "root", KEY_NAME, update_root),
+    STR("update", "state_dir", KEY_NAME, update_state_dir),
+    INT("update", "max_failed_starts", update_max_failed_starts, 1, 100),
     /* [board] is the board file's own section: its name is the device's
      * board; the rest describes the build and is only checked. */
     STR("board", "name", KEY_NAME, board),
@@ -97,7 +101,8 @@ static const key_spec keys[] = {
 };
 
 static const char *const sections[] = {"device", "audio",  "dsp",    "voice",
-                                       "gpio",   "policy", "backend", "board"};
+                                       "gpio",   "policy", "backend", "board",
+                                       "update"};
 
 /* The largest daily limit we accept: well beyond any shop, far below the
  * point where a double stops holding cents exactly. */
@@ -346,6 +351,11 @@ void vc_config_defaults(vc_config *cfg)
     cfg->sync_interval_s = 300;
     cfg->order_timeout_ms = 4000;
     cfg->status_cache_s = 60;
+    snprintf(cfg->update_public_key, sizeof cfg->update_public_key,
+             "/etc/voxcart/update-key.pem");
+    snprintf(cfg->update_root, sizeof cfg->update_root, "/opt/voxcart");
+    snprintf(cfg->update_state_dir, sizeof cfg->update_state_dir, "/var/lib/voxcart/update");
+    cfg->update_max_failed_starts = 3;
     /* No clean-up: on the barista recordings with kitchen noise at 12 dB,
      * speexdsp's noise suppression in front of pocketsphinx took command
      * acceptance from 75 % to 53-62 % (the acoustic model was trained on

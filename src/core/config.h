@@ -64,6 +64,11 @@ typedef struct {
     int order_timeout_ms;    /* how long a customer waits for the backend before
                                 hearing the order is queued (500..30000) */
     int status_cache_s;      /* an order's status is asked again after this (0..3600) */
+    /* [update]: signed update bundles and the A/B slots (update/slots.h). */
+    char update_public_key[256]; /* PEM public key bundles must verify with */
+    char update_root[256];       /* slots/a, slots/b and current: "/opt/voxcart" */
+    char update_state_dir[256];  /* state.json and downloads: "/var/lib/voxcart/update" */
+    int update_max_failed_starts; /* starts without mark-healthy before rollback (1..100) */
 } vc_config;
 
 enum {

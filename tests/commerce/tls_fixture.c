@@ -325,6 +325,8 @@ static enum MHD_Result send_response(tls_fixture *f, struct MHD_Connection *c, t
     MHD_add_response_header(resp, "Content-Type", "application/json");
     if (r->etag[0])
         MHD_add_response_header(resp, "ETag", r->etag);
+    if (r->content_range[0])
+        MHD_add_response_header(resp, "Content-Range", r->content_range);
     ret = MHD_queue_response(c, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;

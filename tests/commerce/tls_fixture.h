@@ -89,6 +89,7 @@ typedef struct {
     char *body;            /* malloc'd (tls_reply does it); the fixture frees it */
     size_t body_len;
     char etag[48];         /* sent as the ETag header when not empty: "\"42\"" */
+    char content_range[96]; /* sent as Content-Range when not empty: "bytes 10-99/100" */
     int chunked;           /* TLS_REPLY: no Content-Length */
     long hang_ms;
     size_t close_after;

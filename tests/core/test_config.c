@@ -193,6 +193,36 @@ static void backend_keys_parse_and_default_to_no_backend(void **state)
     assert_contains(vc_error_detail(), "device_id");
 }
 
+static void update_keys_parse_and_default_to_the_device_paths(void **state)
+{
+    vc_config c;
+    const char *text = "[update]\n"
+                       "public_key = /etc/voxcart/other-key.pem\n"
+                       "root = /srv/voxcart\n"
+                       "state_dir = /srv/voxcart-state\n"
+                       "max_failed_starts = 5\n";
+
+    vc_config_defaults(&c);
+    assert_string_equal(c.update_public_key, "/etc/voxcart/update-key.pem");
+    assert_string_equal(c.update_root, "/opt/voxcart");
+    assert_string_equal(c.update_state_dir, "/var/lib/voxcart/update");
+    assert_int_equal(c.update_max_failed_starts, 3);
+    assert_int_equal(vc_config_parse(&c, text, "u.conf"), VC_OK);
+    assert_string_equal(c.update_public_key, "/etc/voxcart/other-key.pem");
+    assert_string_equal(c.update_root, "/srv/voxcart");
+    assert_string_equal(c.update_state_dir, "/srv/voxcart-state");
+    assert_int_equal(c.update_max_failed_starts, 5);
+
+    assert_int_equal(vc_config_parse(&c, "[update]\nmax_failed_starts = 0\n", "u.conf"),
+                     VC_EPARSE);
+    assert_contains(vc_error_detail(), "max_failed_starts");
+    assert_int_equal(vc_config_parse(&c, "[update]\nroot =\n", "u.conf"), VC_EPARSE);
+    assert_contains(vc_error_detail(), "root");
+    assert_int_equal(vc_config_parse(&c, "[update]\nsigning_key = k.pem\n", "u.conf"),
+                     VC_EPARSE);
+    assert_contains(vc_error_detail(), "signing_key");
+}
+
 static void dsp_switches_take_on_off_words_and_a_board_choice_survives(void **state)
 {
     static const struct {
@@ -453,6 +483,59 @@ static void every_shipped_board_file_parses(void **state)
     assert_true(boards >= 1);
 }
 
+/* The boards the firmware is built for (CMakePresets.json, issue 6): each
+ * has its directory and a board.ini that names it. */
+static void every_supported_board_is_shipped(void **state)
+{
+    static const char *const names[] = {"pc", "rpi3", "rpi4", "rpi5", "rpi-zero-2w"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[4096];
+        vc_config c;
+        snprintf(path, sizeof path, "%s/boards/%s/board.ini", VC_TEST_SOURCE_DIR, names[i]);
+        vc_config_defaults(&c);
+        if (vc_config_load(&c, path) != VC_OK)
+            fail_msg("%s", vc_error_detail());
+        assert_string_equal(c.board, names[i]);
+    }
+}
+
+/* The Raspberry Pi boards: a USB microphone at its native rate, and the
+ * button, LED and mute switch on BCM 17, 22 and 27 of the header's chip,
+ * which the shipped device configuration leaves as the board has them. */
+static void raspberry_pi_boards_wire_the_header_and_a_usb_microphone(void **state)
+{
+    static const struct {
+        const char *name, *chip;
+    } pis[] = {
+        {"rpi3", "gpiochip0"},
+        {"rpi4", "gpiochip0"},
+        {"rpi5", "pinctrl-rp1"}, /* the RP1: gpiochip4 or gpiochip0 by kernel */
+        {"rpi-zero-2w", "gpiochip0"},
+    };
+
+    for (size_t i = 0; i < sizeof pis / sizeof pis[0]; i++) {
+        char path[4096];
+        vc_config c;
+        snprintf(path, sizeof path, "%s/boards/%s/board.ini", VC_TEST_SOURCE_DIR, pis[i].name);
+        vc_config_defaults(&c);
+        if (vc_config_load(&c, path) != VC_OK ||
+            vc_config_load(&c, VC_TEST_SOURCE_DIR "/firmware/voxcart.conf") != VC_OK)
+            fail_msg("%s: %s", pis[i].name, vc_error_detail());
+        assert_string_equal(c.input_device, "USB Audio");
+        assert_int_equal(c.sample_rate, 48000);
+        assert_non_null(strstr(c.trigger, "push_to_talk"));
+        assert_string_equal(c.gpio_chip, pis[i].chip);
+        assert_int_equal(c.gpio_button_line, 17);
+        assert_int_equal(c.gpio_led_line, 22);
+        assert_int_equal(c.gpio_mute_line, 27);
+        assert_int_equal(c.gpio_button_active_low, 1);
+        assert_int_equal(c.gpio_led_active_low, 0);
+        assert_int_equal(c.denoise, 0);
+        assert_int_equal(c.agc, 0);
+    }
+}
+
 static void pc_board_leaves_the_audio_unprocessed(void **state)
 {
     vc_config c;
@@ -483,9 +566,12 @@ int main(void)
         cmocka_unit_test(load_refuses_a_file_with_a_nul_byte),
         cmocka_unit_test(shipped_device_config_parses_to_the_defaults),
         cmocka_unit_test(every_shipped_board_file_parses),
+        cmocka_unit_test(every_supported_board_is_shipped),
+        cmocka_unit_test(raspberry_pi_boards_wire_the_header_and_a_usb_microphone),
         cmocka_unit_test(pc_board_leaves_the_audio_unprocessed),
         cmocka_unit_test(device_loop_and_gpio_keys_parse_and_default_to_no_gpio),
         cmocka_unit_test(backend_keys_parse_and_default_to_no_backend),
+        cmocka_unit_test(update_keys_parse_and_default_to_the_device_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,8 +47,9 @@ static const char *const crash_points[] = {
 };
 #define N_CRASH_POINTS (sizeof crash_points / sizeof crash_points[0])
 
-/* Fails unless every vc_crash_point("name") in the .c files under dir is in
- * crash_points[]: a crash point added to the code is killed at here too. */
+/* Fails unless every vc_crash_point("outbox.…") in the .c files under dir is
+ * in crash_points[]: a crash point added to the order path is killed at here
+ * too. (Other paths' points, update.*, have their own kill tests.) */
 static void assert_crash_points_listed(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -77,6 +78,8 @@ static void assert_crash_points_listed(const char *dir)
             const char *name = at + strlen(call);
             size_t n = strcspn(name, "\"");
             size_t i;
+            if (strncmp(name, "outbox.", 7) != 0)
+                continue;
             for (i = 0; i < N_CRASH_POINTS; i++)
                 if (strlen(crash_points[i]) == n && strncmp(crash_points[i], name, n) == 0)
                     break;

@@ -1,0 +1,19 @@
+/* `voxcart update`: signed update bundles on the device (update/slots.h,
+ * docs/update.md). */
+#ifndef VC_CLI_UPDATE_H
+#define VC_CLI_UPDATE_H
+
+#include "core/config.h"
+
+/* argv[0] is the subcommand: apply BUNDLE|URL, status, boot-check,
+ * mark-healthy, rollback. force lets apply install a downgrade, the same
+ * version again or another board's bundle. Returns the exit status (0 ok,
+ * 1 failed, 2 usage). */
+int vc_cli_update(const vc_config *cfg, int force, int argc, char **argv);
+
+/* For `voxcart run` once it is ready: confirms an update waiting for its
+ * health check. Logs what it did; a failure is logged, never fatal (the
+ * device keeps serving, and boot-check rolls back if it never confirms). */
+void vc_cli_update_confirm(const vc_config *cfg);
+
+#endif
