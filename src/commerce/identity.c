@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +17,10 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
-#include <psa/crypto.h>
 
 #include "commerce/catalog_internal.h"
 #include "core/fsutil.h"
+#include "crypto/p256.h"
 
 #define KEY_FILE "device.key"
 #define CERT_FILE "device.crt"
@@ -33,15 +32,6 @@
 #define PEM_CAP 4096
 
 /* mbedtls 2.28's PSA Crypto is not thread-safe: its key slots are global. */
-static pthread_mutex_t psa_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static vc_status mbed_fail(vc_status st, const char *what, int err)
-{
-    char msg[160];
-
-    mbedtls_strerror(err, msg, sizeof msg);
-    return vc_fail(st, "%s: %s (-0x%04x)", what, msg, (unsigned)-err);
-}
 
 static int device_id_ok(const char *id)
 {
@@ -124,64 +114,11 @@ static vc_status load_key(const char *path, mbedtls_pk_context *pk)
     mbedtls_platform_zeroize(pem, len);
     free(pem);
     if (err != 0)
-        return mbed_fail(VC_EPARSE, path, err);
+        return vc_mbed_fail(VC_EPARSE, path, err);
     if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY ||
         mbedtls_pk_ec(*pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1)
         return vc_fail(VC_EPARSE, "%s: not an ECDSA P-256 key", path);
     return VC_OK;
-}
-
-/* A new P-256 key pair from PSA Crypto (the API mbedtls keeps in 3.x and
- * 4.x), moved into pk for PEM and CSR writing (which 2.28 does only
- * through mbedtls_pk). The PSA key is volatile and destroyed here. */
-static vc_status generate_key(mbedtls_pk_context *pk)
-{
-    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
-    mbedtls_svc_key_id_t id = MBEDTLS_SVC_KEY_ID_INIT;
-    unsigned char priv[32], pub[65];
-    size_t priv_len = 0, pub_len = 0;
-    mbedtls_ecp_keypair *kp;
-    psa_status_t ps;
-    vc_status rc = VC_OK;
-    int err;
-
-    pthread_mutex_lock(&psa_lock);
-    if ((ps = psa_crypto_init()) != PSA_SUCCESS) {
-        rc = vc_fail(VC_EIO, "identity: PSA crypto init failed (%d)", (int)ps);
-        goto out_unlock;
-    }
-    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&attr, 256);
-    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_EXPORT | PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    if ((ps = psa_generate_key(&attr, &id)) != PSA_SUCCESS) {
-        rc = vc_fail(VC_EIO, "identity: generating an ECDSA P-256 key failed (PSA %d)", (int)ps);
-        goto out_reset;
-    }
-    ps = psa_export_key(id, priv, sizeof priv, &priv_len);
-    if (ps == PSA_SUCCESS)
-        ps = psa_export_public_key(id, pub, sizeof pub, &pub_len);
-    psa_destroy_key(id);
-    if (ps != PSA_SUCCESS || priv_len != sizeof priv || pub_len != sizeof pub) {
-        rc = vc_fail(VC_EIO, "identity: exporting the new key failed (PSA %d)", (int)ps);
-        goto out_wipe;
-    }
-    if ((err = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0) {
-        rc = mbed_fail(VC_ENOMEM, "identity: key", err);
-        goto out_wipe;
-    }
-    kp = mbedtls_pk_ec(*pk);
-    if ((err = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, kp, priv, priv_len)) != 0 ||
-        (err = mbedtls_ecp_point_read_binary(&kp->grp, &kp->Q, pub, pub_len)) != 0 ||
-        (err = mbedtls_ecp_check_pub_priv(kp, kp)) != 0)
-        rc = mbed_fail(VC_EIO, "identity: importing the new key", err);
-out_wipe:
-    mbedtls_platform_zeroize(priv, sizeof priv);
-out_reset:
-    psa_reset_key_attributes(&attr);
-out_unlock:
-    pthread_mutex_unlock(&psa_lock);
-    return rc;
 }
 
 vc_status vc_identity_ensure_key(const char *dir, int *created)
@@ -203,10 +140,10 @@ vc_status vc_identity_ensure_key(const char *dir, int *created)
     if (rc != VC_ENOTFOUND)
         goto out_free; /* ours (VC_OK), or a key in trouble that is not replaced */
     vc_error_clear();
-    if ((rc = generate_key(&pk)) != VC_OK)
+    if ((rc = vc_p256_generate(&pk, "identity")) != VC_OK)
         goto out_free;
     if ((err = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem)) != 0) {
-        rc = mbed_fail(VC_EIO, "identity: writing the key as PEM", err);
+        rc = vc_mbed_fail(VC_EIO, "identity: writing the key as PEM", err);
         goto out_wipe;
     }
     /* 0600 from its first byte: the temporary file is chmod-ed before any
@@ -256,14 +193,14 @@ vc_status vc_identity_csr(const char *dir, const char *device_id, char **csr_pem
         goto out_free;
     if ((err = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
                                      (const unsigned char *)"voxcart csr", 11)) != 0) {
-        rc = mbed_fail(VC_EIO, "identity: seeding the random generator", err);
+        rc = vc_mbed_fail(VC_EIO, "identity: seeding the random generator", err);
         goto out_free;
     }
     snprintf(subject, sizeof subject, "CN=%s", device_id);
     mbedtls_x509write_csr_set_md_alg(&csr, MBEDTLS_MD_SHA256);
     mbedtls_x509write_csr_set_key(&csr, &pk);
     if ((err = mbedtls_x509write_csr_set_subject_name(&csr, subject)) != 0) {
-        rc = mbed_fail(VC_EINVAL, "identity: CSR subject", err);
+        rc = vc_mbed_fail(VC_EINVAL, "identity: CSR subject", err);
         goto out_free;
     }
     if (!(pem = malloc(PEM_CAP))) {
@@ -272,7 +209,7 @@ vc_status vc_identity_csr(const char *dir, const char *device_id, char **csr_pem
     }
     if ((err = mbedtls_x509write_csr_pem(&csr, pem, PEM_CAP, mbedtls_ctr_drbg_random, &drbg)) !=
         0) {
-        rc = mbed_fail(VC_EIO, "identity: writing the CSR", err);
+        rc = vc_mbed_fail(VC_EIO, "identity: writing the CSR", err);
         free(pem);
         goto out_free;
     }
@@ -301,7 +238,7 @@ static vc_status check_certificate(const char *dir, const char *cert_pem)
     mbedtls_pk_init(&pk);
     if ((err = mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem,
                                       strlen(cert_pem) + 1)) != 0) {
-        rc = mbed_fail(VC_EPARSE, "identity: the backend's certificate", err);
+        rc = vc_mbed_fail(VC_EPARSE, "identity: the backend's certificate", err);
         goto out_free;
     }
     if ((rc = load_key(path, &pk)) != VC_OK)

@@ -22,70 +22,15 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
-#include <psa/crypto.h>
 
 #include "core/fsutil.h"
+#include "crypto/p256.h"
 
 #define COPY_BLOCK (64u << 10)
 #define MAX_KEY_FILE (16u << 10)
 #define PEM_CAP 4096
 
-static vc_status mbed_fail(vc_status st, const char *what, int err)
-{
-    char msg[160];
-
-    mbedtls_strerror(err, msg, sizeof msg);
-    return vc_fail(st, "%s: %s (-0x%04x)", what, msg, (unsigned)-err);
-}
-
 /* ---- keys --------------------------------------------------------------- */
-
-/* A new P-256 key pair from PSA Crypto, moved into pk for PEM writing
- * (which mbedtls 2.28 does only through mbedtls_pk). */
-static vc_status generate_key(mbedtls_pk_context *pk)
-{
-    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
-    mbedtls_svc_key_id_t id = MBEDTLS_SVC_KEY_ID_INIT;
-    unsigned char priv[32], pub[65];
-    size_t priv_len = 0, pub_len = 0;
-    mbedtls_ecp_keypair *kp;
-    psa_status_t ps;
-    vc_status rc = VC_OK;
-    int err;
-
-    if ((ps = psa_crypto_init()) != PSA_SUCCESS)
-        return vc_fail(VC_EIO, "keygen: PSA crypto init failed (%d)", (int)ps);
-    psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
-    psa_set_key_bits(&attr, 256);
-    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_EXPORT | PSA_KEY_USAGE_SIGN_HASH);
-    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_SHA_256));
-    if ((ps = psa_generate_key(&attr, &id)) != PSA_SUCCESS) {
-        rc = vc_fail(VC_EIO, "keygen: generating an ECDSA P-256 key failed (PSA %d)", (int)ps);
-        goto out_reset;
-    }
-    ps = psa_export_key(id, priv, sizeof priv, &priv_len);
-    if (ps == PSA_SUCCESS)
-        ps = psa_export_public_key(id, pub, sizeof pub, &pub_len);
-    psa_destroy_key(id);
-    if (ps != PSA_SUCCESS || priv_len != sizeof priv || pub_len != sizeof pub) {
-        rc = vc_fail(VC_EIO, "keygen: exporting the new key failed (PSA %d)", (int)ps);
-        goto out_wipe;
-    }
-    if ((err = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) != 0) {
-        rc = mbed_fail(VC_ENOMEM, "keygen", err);
-        goto out_wipe;
-    }
-    kp = mbedtls_pk_ec(*pk);
-    if ((err = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, kp, priv, priv_len)) != 0 ||
-        (err = mbedtls_ecp_point_read_binary(&kp->grp, &kp->Q, pub, pub_len)) != 0 ||
-        (err = mbedtls_ecp_check_pub_priv(kp, kp)) != 0)
-        rc = mbed_fail(VC_EIO, "keygen: importing the new key", err);
-out_wipe:
-    mbedtls_platform_zeroize(priv, sizeof priv);
-out_reset:
-    psa_reset_key_attributes(&attr);
-    return rc;
-}
 
 vc_status vc_bundle_keygen(const char *key_path, const char *pub_path)
 {
@@ -102,17 +47,17 @@ vc_status vc_bundle_keygen(const char *key_path, const char *pub_path)
                                   "first)",
                        key_path);
     mbedtls_pk_init(&pk);
-    if ((rc = generate_key(&pk)) != VC_OK)
+    if ((rc = vc_p256_generate(&pk, "keygen")) != VC_OK)
         goto out_free;
     if ((err = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem)) != 0) {
-        rc = mbed_fail(VC_EIO, "keygen: writing the private key as PEM", err);
+        rc = vc_mbed_fail(VC_EIO, "keygen: writing the private key as PEM", err);
         goto out_wipe;
     }
     /* 0600 from its first byte: the temporary file is chmod-ed before any write */
     if ((rc = vc_write_file_atomic(key_path, pem, strlen((char *)pem), 0600)) != VC_OK)
         goto out_wipe;
     if ((err = mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof pem)) != 0) {
-        rc = mbed_fail(VC_EIO, "keygen: writing the public key as PEM", err);
+        rc = vc_mbed_fail(VC_EIO, "keygen: writing the public key as PEM", err);
         goto out_wipe;
     }
     rc = vc_write_file_atomic(pub_path, pem, strlen((char *)pem), 0644);
@@ -147,7 +92,7 @@ static vc_status load_private_key(const char *path, mbedtls_pk_context *pk)
     mbedtls_platform_zeroize(pem, len);
     free(pem);
     if (err != 0)
-        return mbed_fail(VC_EPARSE, path, err);
+        return vc_mbed_fail(VC_EPARSE, path, err);
     if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY ||
         mbedtls_pk_ec(*pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1)
         return vc_fail(VC_EPARSE, "%s: not an ECDSA P-256 private key", path);
@@ -529,10 +474,10 @@ static vc_status sign_manifest(void *ctx, const vc_manifest *m, const char *json
     s->w.mtime = created_time(m->created);
     if ((err = mbedtls_pk_sign(s->pk, MBEDTLS_MD_SHA256, m->digest, 32, sig, &sig_len,
                                mbedtls_ctr_drbg_random, s->drbg)) != 0)
-        return mbed_fail(VC_EIO, "sign", err);
+        return vc_mbed_fail(VC_EIO, "sign", err);
     /* the signature a device will check, checked here first */
     if ((err = mbedtls_pk_verify(s->pk, MBEDTLS_MD_SHA256, m->digest, 32, sig, sig_len)) != 0)
-        return mbed_fail(VC_EIO, "sign: the new signature does not verify", err);
+        return vc_mbed_fail(VC_EIO, "sign: the new signature does not verify", err);
     if ((rc = writer_small_file(&s->w, VC_BUNDLE_MANIFEST_NAME, json, len)) != VC_OK)
         return rc;
     return writer_small_file(&s->w, VC_BUNDLE_SIGNATURE_NAME, sig, sig_len);
@@ -574,7 +519,7 @@ vc_status vc_bundle_sign(const char *path, const char *key_path)
         goto out_free;
     if ((err = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
                                      (const unsigned char *)pers, sizeof pers - 1)) != 0) {
-        rc = mbed_fail(VC_EIO, "sign: random generator", err);
+        rc = vc_mbed_fail(VC_EIO, "sign: random generator", err);
         goto out_free;
     }
     /* The signed bundle is written beside the unsigned one as the unsigned
