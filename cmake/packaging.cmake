@@ -195,7 +195,8 @@ that syncs with the merchant's backend over mutual TLS when one is set up.
 .
 This package runs it as the voxcart systemd service under its own system
 user, with its configuration in /etc/voxcart and its state in
-/var/lib/voxcart. ${_vc_board_note}")
+/var/lib/voxcart.
+${_vc_board_note}")
 set(CPACK_DEBIAN_VOXCART_PACKAGE_CONTROL_EXTRA
     "${_vc_debian}/postinst;${_vc_debian}/prerm;${_vc_debian}/postrm;${_vc_pkg_dir}/conffiles")
 
@@ -208,7 +209,8 @@ set(CPACK_DEBIAN_MERCHANTD_DESCRIPTION
 voxcart-merchantd is the merchant's side of the voxcart protocol: it serves
 the catalog, takes orders and events from devices over HTTPS with mutual TLS,
 enrolls devices by signing their certificate requests, and keeps it all in
-one SQLite database. ${_vc_board_note}")
+one SQLite database.
+${_vc_board_note}")
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME voxcart-tools)
 set(CPACK_DEBIAN_TOOLS_FILE_NAME "voxcart-tools_${PROJECT_VERSION}_${VC_DEB_ARCH}_${VC_BOARD}.deb")
@@ -221,6 +223,7 @@ voxcart-flash writes a Raspberry Pi OS image to an SD card or image file,
 verifies it, and provisions the card for a voxcart device (name, board,
 merchant backend, Wi-Fi, first-boot registration). voxcart-bundle makes,
 signs and verifies the signed update bundles devices install. For the
-technician's machine, not the device. ${_vc_board_note}")
+technician's machine, not the device.
+${_vc_board_note}")
 
 cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL include CPack)
