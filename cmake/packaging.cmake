@@ -198,7 +198,11 @@ user, with its configuration in /etc/voxcart and its state in
 /var/lib/voxcart.
 ${_vc_board_note}")
 set(CPACK_DEBIAN_VOXCART_PACKAGE_CONTROL_EXTRA
-    "${_vc_debian}/postinst;${_vc_debian}/prerm;${_vc_debian}/postrm;${_vc_pkg_dir}/conffiles")
+    "${_vc_pkg_dir}/preinst;${_vc_debian}/postinst;${_vc_debian}/prerm;${_vc_debian}/postrm;${_vc_pkg_dir}/conffiles")
+# preinst refuses a machine that is not the board's (its [board] model).
+configure_file("${_vc_debian}/preinst.in" "${_vc_pkg_dir}/preinst" @ONLY
+               FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                WORLD_READ WORLD_EXECUTE)
 
 set(CPACK_DEBIAN_MERCHANTD_PACKAGE_NAME voxcart-merchantd)
 set(CPACK_DEBIAN_MERCHANTD_FILE_NAME

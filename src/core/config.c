@@ -98,6 +98,7 @@ static const key_spec keys[] = {
     {"board", "description", KEY_IGNORED, 0, 160, 0, 0},
     {"board", "arch", KEY_IGNORED, 0, 32, 0, 0},
     {"board", "cpu_flags", KEY_IGNORED, 0, 160, 0, 0},
+    {"board", "model", KEY_IGNORED, 0, 80, 0, 0},
 };
 
 static const char *const sections[] = {"device", "audio",  "dsp",    "voice",
