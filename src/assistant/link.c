@@ -84,6 +84,40 @@ vc_status vc_link_register(const vc_config *cfg, vc_identity *out)
     return rc;
 }
 
+/* The registered identity in dir, which must be the config's device. */
+static vc_status load_identity(const vc_config *cfg, const char *dir, vc_identity *id)
+{
+    vc_status rc = vc_identity_load(dir, id);
+
+    if (rc == VC_ENOTFOUND)
+        return vc_fail(VC_ENOTFOUND, "device %s is not registered with %s (no certificate in "
+                                     "%s): run `voxcart register`",
+                       cfg->device_id, cfg->backend_url, dir);
+    if (rc != VC_OK)
+        return rc;
+    if (strcmp(id->device_id, cfg->device_id) != 0)
+        return vc_fail(VC_ESTATE, "%s holds the identity of device %s, the config names %s: "
+                                  "register again or fix [backend] device_id",
+                       dir, id->device_id, cfg->device_id);
+    return VC_OK;
+}
+
+vc_status vc_link_backend(const vc_config *cfg, vc_backend **out)
+{
+    char dir[VC_IDENTITY_PATH_MAX - 32];
+    vc_backend_config bc;
+    vc_identity id;
+    vc_status rc;
+
+    *out = NULL;
+    if ((rc = check_backend_keys(cfg)) != VC_OK ||
+        (rc = vc_link_identity_dir(cfg, dir, sizeof dir)) != VC_OK ||
+        (rc = load_identity(cfg, dir, &id)) != VC_OK)
+        return rc;
+    backend_config(cfg, &id, 0, &bc);
+    return vc_backend_new(&bc, out);
+}
+
 vc_status vc_link_open(const vc_config *cfg, vc_store *store, int interactive, vc_link **out)
 {
     char dir[VC_IDENTITY_PATH_MAX - 32];
@@ -100,21 +134,8 @@ vc_status vc_link_open(const vc_config *cfg, vc_store *store, int interactive, v
     l = calloc(1, sizeof *l);
     if (!l)
         return vc_fail(VC_ENOMEM, "out of memory");
-    rc = vc_identity_load(dir, &l->identity);
-    if (rc == VC_ENOTFOUND) {
-        rc = vc_fail(VC_ENOTFOUND, "device %s is not registered with %s (no certificate in %s): "
-                                   "run `voxcart register`",
-                     cfg->device_id, cfg->backend_url, dir);
+    if ((rc = load_identity(cfg, dir, &l->identity)) != VC_OK)
         goto out_free;
-    }
-    if (rc != VC_OK)
-        goto out_free;
-    if (strcmp(l->identity.device_id, cfg->device_id) != 0) {
-        rc = vc_fail(VC_ESTATE, "%s holds the identity of device %s, the config names %s: "
-                                "register again or fix [backend] device_id",
-                     dir, l->identity.device_id, cfg->device_id);
-        goto out_free;
-    }
     backend_config(cfg, &l->identity, interactive ? cfg->order_timeout_ms : 0, &bc);
     if ((rc = vc_backend_new(&bc, &l->backend)) != VC_OK)
         goto out_free;

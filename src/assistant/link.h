@@ -19,6 +19,12 @@ VC_MUST_CHECK vc_status vc_link_identity_dir(const vc_config *cfg, char *out, si
  * enrollment_token (VC_EINVAL naming what is missing). */
 VC_MUST_CHECK vc_status vc_link_register(const vc_config *cfg, vc_identity *out);
 
+/* A backend client for one-off requests (`voxcart update check`): the
+ * registered device's certificate, [backend] url, CA and pin, the default
+ * timeouts. Fails as vc_link_open does. The identity files must outlive
+ * it; the caller frees it. */
+VC_MUST_CHECK vc_status vc_link_backend(const vc_config *cfg, vc_backend **out);
+
 typedef struct vc_link vc_link;
 
 /* VC_ENOTFOUND (with a detail telling to run `voxcart register`) when the

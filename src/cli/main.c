@@ -68,7 +68,8 @@ static const char usage[] =
     "  stats [--since DAYS] [--json]\n"
     "                             conversation metrics: completion, conversion, order\n"
     "                             value, response time, hand-overs, rejections\n"
-    "  update apply [--force] BUNDLE|URL | status | boot-check | mark-healthy | rollback\n"
+    "  update apply [--force] BUNDLE|URL | check [--apply] | status | boot-check |\n"
+    "         mark-healthy | rollback\n"
     "                             signed updates: install into the other slot, health\n"
     "                             check, rollback (voxcart update help; docs/update.md)\n"
     "  version                    print the version\n"
@@ -138,6 +139,7 @@ typedef struct {
     double wake_threshold, wake_phone_loop; /* 0: the spotter's defaults */
     int json;
     int force; /* `update apply`: downgrade, same version, other board */
+    int apply; /* `update check`: install the newer bundle */
     int new_session;
     int speak;
     unsigned long long since_days; /* `stats`; 0: all */
@@ -1359,7 +1361,7 @@ static int cmd_update(const options *o, int argc, char **argv)
 
     if (load_config(o, &cfg) != VC_OK)
         return fail("update");
-    return vc_cli_update(&cfg, o->force, argc, argv);
+    return vc_cli_update(&cfg, o->force, o->apply, argc, argv);
 }
 
 /* ---- stats ------------------------------------------------------------------ */
@@ -1531,6 +1533,7 @@ int main(int argc, char **argv)
         {"live", no_argument, NULL, 'V'},
         {"script", no_argument, NULL, 'Z'},
         {"force", no_argument, NULL, 'G'},
+        {"apply", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1626,6 +1629,7 @@ int main(int argc, char **argv)
         case 'V': o.run_mode = "live"; break;
         case 'Z': o.run_mode = "script"; break;
         case 'G': o.force = 1; break;
+        case 'A': o.apply = 1; break;
         case 'h': fputs(usage, stdout); free(o.texts); return 0;
         default: fputs(usage, stderr); free(o.texts); return 2;
         }

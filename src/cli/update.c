@@ -8,6 +8,7 @@
 #include "build_config.h"
 #include "commerce/identity.h"
 #include "core/log.h"
+#include "update/bundle.h"
 #include "update/fetch.h"
 #include "update/slots.h"
 
@@ -18,6 +19,10 @@ static const char usage[] =
     "                              when interrupted) and\n"
     "                              install it into the inactive slot; --force allows a\n"
     "                              downgrade, the same version or another board\n"
+    "  check [--apply]             ask the [backend] for a newer bundle for this board;\n"
+    "                              --apply downloads it (resumed when interrupted),\n"
+    "                              checks its size and sha256 against the backend's\n"
+    "                              manifest and installs it as apply does\n"
     "  status                      the slots, what runs, what is pending\n"
     "  boot-check                  before each start: rolls back an update that failed\n"
     "                              [update] max_failed_starts starts\n"
@@ -114,46 +119,20 @@ static vc_status download_backend(const vc_config *cfg, const char *src, vc_back
     return vc_backend_new(&bc, out);
 }
 
-static int apply(const vc_config *cfg, const vc_slots_config *sc, int force, const char *src)
+/* Verifies and installs bundle (vc_slots_apply); a downloaded one is
+ * discarded unless a retry may fix what failed (a full disk). what names the
+ * command in errors. */
+static int install(const vc_slots_config *sc, const char *bundle, int force, int downloaded,
+                   const char *what)
 {
-    char path[2300];
-    const char *bundle = src;
-    vc_backend *b = NULL;
-    unsigned long long resumed = 0;
     vc_slots_state st;
-    int remote = strstr(src, "://") != NULL;
-    vc_status rc;
+    vc_status rc = vc_slots_apply(sc, bundle, force, &st);
 
-    if (remote) {
-        if (strncasecmp(src, "https://", 8) != 0) {
-            fprintf(stderr, "voxcart update apply: %s: only https:// downloads are allowed\n",
-                    src);
-            return 1;
-        }
-        if (download_backend(cfg, src, &b) != VC_OK)
-            return fail("apply");
-        rc = vc_update_fetch(sc, b, src, path, sizeof path, &resumed);
-        vc_backend_free(b);
-        if (rc != VC_OK) {
-            fprintf(stderr, "voxcart update apply: %s%s\n", vc_error_detail(),
-                    rc == VC_ENET ? " (what arrived is kept: run the same command again to "
-                                    "resume)"
-                                  : "");
-            return 1;
-        }
-        if (resumed)
-            printf("downloaded %s (resumed at byte %llu)\n", src, resumed);
-        else
-            printf("downloaded %s\n", src);
-        bundle = path;
-    }
-    rc = vc_slots_apply(sc, bundle, force, &st);
-    /* a download is kept only for what a retry may fix (a full disk) */
-    if (remote && (rc == VC_OK || rc == VC_EPARSE || rc == VC_ETLS || rc == VC_ETOOBIG ||
-                   rc == VC_ESTATE))
+    if (downloaded && (rc == VC_OK || rc == VC_EPARSE || rc == VC_ETLS || rc == VC_ETOOBIG ||
+                       rc == VC_ESTATE))
         vc_update_fetch_discard(sc);
     if (rc != VC_OK)
-        return fail("apply");
+        return fail(what);
     printf("installed version %s in slot %s; it runs from the next start and is kept once it "
            "reports healthy (after %d failed starts it is rolled back%s%s)\n",
            st.slots[st.active].version, slot_name(st.active), st.max_failed_starts,
@@ -161,7 +140,111 @@ static int apply(const vc_config *cfg, const vc_slots_config *sc, int force, con
     return 0;
 }
 
-int vc_cli_update(const vc_config *cfg, int force, int argc, char **argv)
+/* Downloads url through b into the state directory (resuming what an
+ * earlier attempt left); path gets the file. 0 when it arrived whole. */
+static int download(const vc_slots_config *sc, vc_backend *b, const char *url, const char *what,
+                    char *path, size_t cap)
+{
+    unsigned long long resumed = 0;
+    vc_status rc = vc_update_fetch(sc, b, url, path, cap, &resumed);
+
+    if (rc != VC_OK) {
+        fprintf(stderr, "voxcart update %s: %s%s\n", what, vc_error_detail(),
+                rc == VC_ENET ? " (what arrived is kept: run the same command again to resume)"
+                              : "");
+        return 1;
+    }
+    if (resumed)
+        printf("downloaded %s (resumed at byte %llu)\n", url, resumed);
+    else
+        printf("downloaded %s\n", url);
+    return 0;
+}
+
+static int apply(const vc_config *cfg, const vc_slots_config *sc, int force, const char *src)
+{
+    char path[2300];
+    vc_backend *b = NULL;
+    int failed;
+
+    if (!strstr(src, "://"))
+        return install(sc, src, force, 0, "apply");
+    if (strncasecmp(src, "https://", 8) != 0) {
+        fprintf(stderr, "voxcart update apply: %s: only https:// downloads are allowed\n", src);
+        return 1;
+    }
+    if (download_backend(cfg, src, &b) != VC_OK)
+        return fail("apply");
+    failed = download(sc, b, src, "apply", path, sizeof path);
+    vc_backend_free(b);
+    return failed ? 1 : install(sc, path, force, 1, "apply");
+}
+
+/* `update check [--apply]`: the backend's manifest for this board and the
+ * running version; with install_it, its bundle downloaded, checked against
+ * the manifest's size and sha256 before it is opened, and installed as
+ * `apply` installs a bundle (the bundle's signature and the downgrade rules
+ * decide, not the manifest). */
+static int check(const vc_config *cfg, const vc_slots_config *sc, int install_it)
+{
+    char url[VC_FETCH_MAX_URL + 1], path[2300];
+    vc_firmware_manifest m;
+    vc_backend *b = NULL;
+    size_t base;
+    int up_to_date = 0, ret = 1;
+
+    if (vc_link_backend(cfg, &b) != VC_OK)
+        return fail("check");
+    if (vc_backend_firmware_manifest(b, sc->board, VC_VERSION, &m, &up_to_date) != VC_OK) {
+        ret = fail("check");
+        goto out_free_backend;
+    }
+    if (up_to_date) {
+        printf("up to date: version %s is the newest for board %s\n", VC_VERSION, sc->board);
+        ret = 0;
+        goto out_free_backend;
+    }
+    /* a path is on the backend: recorded whole, so that a resume never
+     * continues a file from another server */
+    base = strlen(cfg->backend_url);
+    while (base && cfg->backend_url[base - 1] == '/')
+        base--;
+    if ((size_t)snprintf(url, sizeof url, "%.*s%s", m.url[0] == '/' ? (int)base : 0,
+                         cfg->backend_url, m.url) >= sizeof url) {
+        fprintf(stderr, "voxcart update check: the bundle's URL is longer than %d bytes\n",
+                VC_FETCH_MAX_URL);
+        goto out_free_backend;
+    }
+    printf("version %s is available for board %s (running %s): %llu bytes, sha256 %s\n"
+           "  %s\n",
+           m.version, m.board, VC_VERSION, m.size, m.sha256, url);
+    if (!install_it) {
+        printf("install it with: voxcart update check --apply\n");
+        ret = 0;
+        goto out_free_backend;
+    }
+    if (m.size > VC_BUNDLE_MAX_BYTES) {
+        fprintf(stderr, "voxcart update check: the bundle is larger than %llu bytes\n",
+                (unsigned long long)VC_BUNDLE_MAX_BYTES);
+        goto out_free_backend;
+    }
+    if (download(sc, b, url, "check", path, sizeof path) != 0)
+        goto out_free_backend;
+    if (vc_update_fetch_verify(path, m.size, m.sha256) != VC_OK) {
+        /* all of it arrived and it is not what the manifest names: a resume
+         * cannot fix that, the next check starts over */
+        vc_update_fetch_discard(sc);
+        ret = fail("check");
+        goto out_free_backend;
+    }
+    printf("size and sha256 as the manifest says\n");
+    ret = install(sc, path, 0, 1, "check");
+out_free_backend:
+    vc_backend_free(b);
+    return ret;
+}
+
+int vc_cli_update(const vc_config *cfg, int force, int install_it, int argc, char **argv)
 {
     vc_slots_config sc;
     vc_slots_state st;
@@ -180,9 +263,15 @@ int vc_cli_update(const vc_config *cfg, int force, int argc, char **argv)
         fprintf(stderr, "voxcart update %s: --force is for apply only\n", cmd);
         return 2;
     }
+    if (install_it && strcmp(cmd, "check") != 0) {
+        fprintf(stderr, "voxcart update %s: --apply is for check only\n", cmd);
+        return 2;
+    }
     slots_config(cfg, &sc);
     if (strcmp(cmd, "apply") == 0)
         return apply(cfg, &sc, force, argv[1]);
+    if (strcmp(cmd, "check") == 0)
+        return check(cfg, &sc, install_it);
     if (strcmp(cmd, "status") == 0) {
         if (vc_slots_status(&sc, &st) != VC_OK)
             return fail(cmd);

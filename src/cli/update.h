@@ -5,11 +5,12 @@
 
 #include "core/config.h"
 
-/* argv[0] is the subcommand: apply BUNDLE|URL, status, boot-check,
+/* argv[0] is the subcommand: apply BUNDLE|URL, check, status, boot-check,
  * mark-healthy, rollback. force lets apply install a downgrade, the same
- * version again or another board's bundle. Returns the exit status (0 ok,
- * 1 failed, 2 usage). */
-int vc_cli_update(const vc_config *cfg, int force, int argc, char **argv);
+ * version again or another board's bundle; install_it (--apply) lets check
+ * download and install the newer bundle it finds. Returns the exit status
+ * (0 ok, also when check finds an update or none; 1 failed, 2 usage). */
+int vc_cli_update(const vc_config *cfg, int force, int install_it, int argc, char **argv);
 
 /* For `voxcart run` once it is ready: confirms an update waiting for its
  * health check. Logs what it did; a failure is logged, never fatal (the

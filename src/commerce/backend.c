@@ -27,6 +27,8 @@
 #define MAX_ERROR_BODY (64u << 10) /* what is kept of an error answer */
 #define MAX_CERTIFICATE (16u << 10)
 #define MAX_MONEY 1e12
+#define MAX_MANIFEST_BODY (16u << 10)
+#define MAX_FIRMWARE_SIZE 9007199254740992.0 /* 2^53: every whole number a double holds */
 
 struct vc_backend {
     CURL *curl;
@@ -492,6 +494,128 @@ vc_status vc_backend_decode_error(const char *json, size_t len, vc_backend_answe
 out_free_root:
     if (rc != VC_OK)
         out->code[0] = out->message[0] = '\0';
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- the firmware manifest -------------------------------------------------- */
+
+/* One part of a version: 1 to 6 decimal digits, no leading zero. */
+static int version_part(const char **p, long *out)
+{
+    const char *s = *p;
+    long v = 0;
+    int n = 0;
+
+    while (s[n] >= '0' && s[n] <= '9') {
+        if (n == 6)
+            return 0;
+        v = v * 10 + (s[n] - '0');
+        n++;
+    }
+    if (n == 0 || (n > 1 && s[0] == '0'))
+        return 0;
+    *p = s + n;
+    *out = v;
+    return 1;
+}
+
+/* MAJOR.MINOR.PATCH, as a bundle's version (update/bundle.h) is. */
+static int version_parse(const char *s, long parts[3])
+{
+    for (int i = 0; i < 3; i++) {
+        if (!version_part(&s, &parts[i]))
+            return 0;
+        if (i < 2 && *s++ != '.')
+            return 0;
+    }
+    return *s == '\0';
+}
+
+static int version_newer(const long a[3], const long b[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (a[i] != b[i])
+            return a[i] > b[i];
+    return 0;
+}
+
+/* A path on the backend ("/...") or an https:// URL with a host: printable
+ * ASCII without spaces, and nothing curl or a path would read otherwise. */
+static int firmware_url_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!n || n > VC_BACKEND_FIRMWARE_URL_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '\\' || s[i] == '#')
+            return 0;
+    if (s[0] == '/')
+        return s[1] != '/';
+    return n > 8 && strncasecmp(s, "https://", 8) == 0 && s[8] != '/';
+}
+
+vc_status vc_backend_decode_firmware_manifest(const char *json, size_t len, const char *origin,
+                                              const char *board, const char *version,
+                                              vc_firmware_manifest *out)
+{
+    json_ctx c = {origin ? origin : "firmware manifest", ""};
+    long have[3], asked[3];
+    const cJSON *v;
+    long long size;
+    cJSON *root;
+    vc_status rc;
+
+    memset(out, 0, sizeof *out);
+    if (version && !version_parse(version, asked))
+        return vc_fail(VC_EINVAL, "%s: version \"%.40s\" is not MAJOR.MINOR.PATCH", c.origin,
+                       version);
+    if ((rc = parse_root(json, len, c.origin, &root)) != VC_OK)
+        return rc;
+    v = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsString(v) || !v->valuestring || !version_parse(v->valuestring, have)) {
+        rc = json_fail(&c, "version", v ? "must be MAJOR.MINOR.PATCH (\"1.3.0\")" : "is missing");
+        goto out_fail;
+    }
+    if (version && !version_newer(have, asked)) {
+        rc = json_fail(&c, "version", "must be newer than the running one (204 says up to date)");
+        goto out_fail;
+    }
+    snprintf(out->version, sizeof out->version, "%s", v->valuestring);
+    v = cJSON_GetObjectItemCaseSensitive(root, "board");
+    if (!cJSON_IsString(v) || !v->valuestring || !is_plain_id(v->valuestring, 64)) {
+        rc = json_fail(&c, "board", v ? "must be 1 to 64 of [A-Za-z0-9._-]" : "is missing");
+        goto out_fail;
+    }
+    if (board && strcmp(v->valuestring, board) != 0) {
+        rc = json_fail(&c, "board", "is not the board asked about");
+        goto out_fail;
+    }
+    memcpy(out->board, v->valuestring, strlen(v->valuestring) + 1);
+    v = cJSON_GetObjectItemCaseSensitive(root, "url");
+    if (!cJSON_IsString(v) || !v->valuestring || !firmware_url_ok(v->valuestring)) {
+        rc = json_fail(&c, "url", v ? "must be a path on the backend (/...) or an https:// URL "
+                                      "of at most 2048 printable characters"
+                                    : "is missing");
+        goto out_fail;
+    }
+    memcpy(out->url, v->valuestring, strlen(v->valuestring) + 1);
+    if ((rc = get_whole(&c, root, "size", 1, MAX_FIRMWARE_SIZE, &size)) != VC_OK)
+        goto out_fail;
+    out->size = (unsigned long long)size;
+    v = cJSON_GetObjectItemCaseSensitive(root, "sha256");
+    if (!cJSON_IsString(v) || !v->valuestring || strlen(v->valuestring) != 64 ||
+        strspn(v->valuestring, "0123456789abcdefABCDEF") != 64) {
+        rc = json_fail(&c, "sha256", v ? "must be 64 hex digits" : "is missing");
+        goto out_fail;
+    }
+    for (size_t i = 0; i < 64; i++)
+        out->sha256[i] = (char)tolower((unsigned char)v->valuestring[i]);
+    cJSON_Delete(root);
+    return VC_OK;
+out_fail:
+    memset(out, 0, sizeof *out);
     cJSON_Delete(root);
     return rc;
 }
@@ -1254,6 +1378,34 @@ vc_status vc_backend_post_events(vc_backend *b, const char *body_json, long long
         (rc = get_whole(&c, root, "accepted", 0, 1000, &accepted)) == VC_OK)
         rc = get_whole(&c, root, "last_id", 0, 9007199254740992.0, last_id);
     cJSON_Delete(root);
+    response_clear(&r);
+    return rc;
+}
+
+vc_status vc_backend_firmware_manifest(vc_backend *b, const char *board, const char *version,
+                                       vc_firmware_manifest *out, int *up_to_date)
+{
+    static const long ok[] = {200, 204, 0};
+    char path[160];
+    request req = {.method = "GET", .path = path, .origin = "GET /v1/firmware/manifest",
+                   .limit = MAX_MANIFEST_BODY, .with_cert = 1, .whole_timeout = 1};
+    long parts[3], status = 0;
+    response r;
+    vc_status rc;
+
+    memset(out, 0, sizeof *out);
+    *up_to_date = 0;
+    if (!b || !board || !is_plain_id(board, 64))
+        return vc_fail(VC_EINVAL, "%s: board must be 1 to 64 of [A-Za-z0-9._-]", req.origin);
+    if (!version || !version_parse(version, parts))
+        return vc_fail(VC_EINVAL, "%s: version \"%.40s\" is not MAJOR.MINOR.PATCH", req.origin,
+                       version ? version : "");
+    snprintf(path, sizeof path, "/v1/firmware/manifest?board=%s&version=%s", board, version);
+    rc = perform(b, &req, ok, &r, &status);
+    if (rc == VC_OK && status == 204)
+        *up_to_date = 1;
+    else if (rc == VC_OK)
+        rc = vc_backend_decode_firmware_manifest(r.buf, r.len, req.origin, board, version, out);
     response_clear(&r);
     return rc;
 }

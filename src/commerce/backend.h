@@ -138,6 +138,36 @@ VC_MUST_CHECK vc_status vc_backend_order_body(const char *currency, const vc_ord
 VC_MUST_CHECK vc_status vc_backend_post_events(vc_backend *b, const char *body_json,
                                                long long *last_id);
 
+/* ---- firmware -------------------------------------------------------------- */
+
+#define VC_BACKEND_FIRMWARE_URL_MAX 2048
+
+/* What GET /v1/firmware/manifest says of the newest bundle for a board. Only
+ * a pointer: the bundle's own signature decides what installs; size and
+ * sha256 let the device check a download before opening it. */
+typedef struct {
+    char version[24];    /* MAJOR.MINOR.PATCH (decimal, no leading zeros,
+                            at most 6 digits each): newer than the one asked */
+    char board[65];      /* the board asked about */
+    char url[VC_BACKEND_FIRMWARE_URL_MAX + 1]; /* a path on the backend
+                            ("/v1/firmware/bundles/...") or an https:// URL:
+                            printable ASCII, no spaces, '\\' or '#' */
+    unsigned long long size; /* of the whole file: 1 to 2^53 bytes */
+    char sha256[65];     /* of the whole file: 64 lower-case hex digits */
+} vc_firmware_manifest;
+
+/* GET /v1/firmware/manifest?board=board&version=version, with the device
+ * certificate. board is 1 to 64 of [A-Za-z0-9._-], version the running one
+ * (MAJOR.MINOR.PATCH); anything else is VC_EINVAL, nothing sent. On 204
+ * *up_to_date = 1 and out is zeroed; on 200 *up_to_date = 0 and out is the
+ * newer bundle. An answer for another board, for a version that is not
+ * newer, or that breaks a rule above is VC_EPARSE (out zeroed). Blocks (at
+ * most the backend's timeout_ms). */
+VC_MUST_CHECK vc_status vc_backend_firmware_manifest(vc_backend *b, const char *board,
+                                                     const char *version,
+                                                     vc_firmware_manifest *out,
+                                                     int *up_to_date);
+
 /* ---- decoders (exposed for the fuzz harnesses) ------------------------------ */
 
 /* Parse one answer body of len bytes (not NUL-terminated). origin names it
@@ -150,6 +180,13 @@ VC_MUST_CHECK vc_status vc_backend_decode_registration(const char *json, size_t 
                                                        const char *origin, vc_registration *out);
 VC_MUST_CHECK vc_status vc_backend_decode_error(const char *json, size_t len,
                                                 vc_backend_answer *out);
+/* A 200 manifest answer; board and version are what was asked (NULL: any
+ * valid one, for the fuzz harness). On failure out is zeroed. */
+VC_MUST_CHECK vc_status vc_backend_decode_firmware_manifest(const char *json, size_t len,
+                                                            const char *origin,
+                                                            const char *board,
+                                                            const char *version,
+                                                            vc_firmware_manifest *out);
 
 /* ---- downloads -------------------------------------------------------------- */
 

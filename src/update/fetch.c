@@ -1,12 +1,16 @@
 #include "update/fetch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "update/bundle.h"
 
 static vc_status file_paths(const char *state_dir, char *partial, char *source, size_t cap)
 {
@@ -47,6 +51,64 @@ vc_status vc_update_fetch(const vc_slots_config *c, vc_backend *b, const char *u
     rc = vc_backend_download(b, url, partial, VC_BUNDLE_MAX_BYTES, resumed_from);
 out_free:
     free(was);
+    return rc;
+}
+
+vc_status vc_update_fetch_verify(const char *path, unsigned long long size, const char *sha256)
+{
+    static const char hexdigits[] = "0123456789abcdef";
+    unsigned char chunk[65536], digest[32];
+    char got[65];
+    unsigned long long n = 0;
+    vc_sha256_ctx *h = NULL;
+    struct stat st;
+    ssize_t r;
+    int fd;
+    vc_status rc;
+
+    if (!path || !sha256 || strlen(sha256) != 64)
+        return vc_fail(VC_EINVAL, "update: no file, or a sha256 that is not 64 hex digits");
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+        rc = vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+        goto out_close;
+    }
+    /* the size first: a file of another size is not hashed at all */
+    if ((unsigned long long)st.st_size != size) {
+        rc = vc_fail(VC_EPARSE, "%s: %llu bytes downloaded, the manifest says %llu", path,
+                     (unsigned long long)st.st_size, size);
+        goto out_close;
+    }
+    if ((rc = vc_sha256_new(&h)) != VC_OK)
+        goto out_close;
+    while ((r = read(fd, chunk, sizeof chunk)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = vc_fail(VC_EIO, "%s: %s", path, strerror(errno));
+            goto out_free_hash;
+        }
+        if ((rc = vc_sha256_update(h, chunk, (size_t)r)) != VC_OK)
+            goto out_free_hash;
+        n += (unsigned long long)r;
+    }
+    rc = vc_sha256_finish(h, digest);
+    h = NULL;
+    if (rc != VC_OK)
+        goto out_close;
+    for (size_t i = 0; i < 32; i++) {
+        got[2 * i] = hexdigits[digest[i] >> 4];
+        got[2 * i + 1] = hexdigits[digest[i] & 15];
+    }
+    got[64] = '\0';
+    if (n != size)
+        rc = vc_fail(VC_EPARSE, "%s: changed while it was read", path);
+    else if (strcasecmp(got, sha256) != 0)
+        rc = vc_fail(VC_EPARSE, "%s: sha256 %s, the manifest says %s", path, got, sha256);
+out_free_hash:
+    vc_sha256_free(h);
+out_close:
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 

@@ -29,6 +29,14 @@ VC_MUST_CHECK vc_status vc_update_fetch(const vc_slots_config *c, vc_backend *b,
                                         char *path_out, size_t cap,
                                         unsigned long long *resumed_from);
 
+/* Checks the whole file at path against what the backend's firmware
+ * manifest says of it: size bytes, and sha256 (64 hex digits, either
+ * case) of its content. VC_EPARSE naming both values when it differs
+ * (the caller discards the download: a resume cannot fix it), VC_EIO when
+ * it cannot be read. Reads the file once; does not open it as a bundle. */
+VC_MUST_CHECK vc_status vc_update_fetch_verify(const char *path, unsigned long long size,
+                                               const char *sha256);
+
 /* Removes the partial download and its URL record (missing ones are
  * fine). */
 void vc_update_fetch_discard(const vc_slots_config *c);

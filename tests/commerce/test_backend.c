@@ -944,6 +944,240 @@ static void events_answer_gives_last_id(void **state)
     rig_stop(&r);
 }
 
+/* ---- the firmware manifest -------------------------------------------------- */
+
+#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+static const char manifest_json[] =
+    "{\"version\":\"1.3.0\",\"board\":\"rpi4\","
+    "\"url\":\"/v1/firmware/bundles/voxcart-1.3.0-rpi4.vcb\",\"size\":7340032,"
+    "\"sha256\":\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}";
+
+typedef struct {
+    char path[128], board[80], version[40];
+    tls_client_cert cert;
+    int status;         /* 200 with body, or 204 */
+    const char *body;
+} manifest_seen;
+
+static void answer_manifest(void *ctx, const tls_request *req, tls_response *resp)
+{
+    manifest_seen *s = ctx;
+    const char *board = tls_request_arg(req, "board"), *version = tls_request_arg(req, "version");
+
+    snprintf(s->path, sizeof s->path, "%s %s", req->method, req->path);
+    snprintf(s->board, sizeof s->board, "%s", board ? board : "(none)");
+    snprintf(s->version, sizeof s->version, "%s", version ? version : "(none)");
+    s->cert = req->client_cert;
+    if (s->status == 204)
+        tls_reply(resp, 204, NULL);
+    else
+        tls_reply(resp, s->status ? s->status : 200, s->body);
+}
+
+static void manifest_names_the_newer_bundle_for_the_board(void **state)
+{
+    manifest_seen seen = {.body = manifest_json};
+    setup_opts o = {.device_cert = 1, .require_cert = 1, .handler = answer_manifest,
+                    .ctx = &seen};
+    vc_firmware_manifest m;
+    int up_to_date = -1;
+    rig r;
+
+    rig_start(&r, &o);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, "rpi4", "1.2.0", &m, &up_to_date), VC_OK);
+    assert_string_equal(seen.path, "GET /v1/firmware/manifest");
+    assert_string_equal(seen.board, "rpi4");
+    assert_string_equal(seen.version, "1.2.0");
+    assert_int_equal(seen.cert, TLS_CERT_VALID);
+    assert_int_equal(up_to_date, 0);
+    assert_string_equal(m.version, "1.3.0");
+    assert_string_equal(m.board, "rpi4");
+    assert_string_equal(m.url, "/v1/firmware/bundles/voxcart-1.3.0-rpi4.vcb");
+    assert_true(m.size == 7340032ull);
+    assert_string_equal(m.sha256, SHA_A); /* lower case, whatever the answer's case */
+    rig_stop(&r);
+}
+
+static void manifest_204_says_up_to_date(void **state)
+{
+    manifest_seen seen = {.status = 204};
+    setup_opts o = {.device_cert = 1, .handler = answer_manifest, .ctx = &seen};
+    vc_firmware_manifest m;
+    int up_to_date = 0;
+    rig r;
+
+    memset(&m, 0x5a, sizeof m);
+    rig_start(&r, &o);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, "rpi4", "1.3.0", &m, &up_to_date), VC_OK);
+    assert_int_equal(up_to_date, 1);
+    assert_int_equal(m.version[0], '\0');
+    assert_true(m.size == 0);
+    assert_int_equal(vc_backend_last_answer(r.b)->http_status, 204);
+    rig_stop(&r);
+}
+
+static void manifest_refusal_is_a_remote_error(void **state)
+{
+    tls_response a = canned_reply(404, "{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}");
+    setup_opts o = {.device_cert = 1, .canned = &a};
+    vc_firmware_manifest m;
+    int up_to_date = 0;
+    rig r;
+
+    rig_start(&r, &o);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, "rpi4", "1.3.0", &m, &up_to_date),
+                     VC_EREMOTE);
+    assert_string_equal(vc_backend_last_answer(r.b)->code, "not_found");
+    assert_int_equal(up_to_date, 0);
+    rig_stop(&r);
+}
+
+static void manifest_query_must_be_a_board_and_a_version(void **state)
+{
+    manifest_seen seen = {.body = manifest_json};
+    setup_opts o = {.device_cert = 1, .handler = answer_manifest, .ctx = &seen};
+    static const char *const bad[][2] = {
+        {"rpi4&version=9.9.9", "1.2.0"}, {"", "1.2.0"}, {"rpi 4", "1.2.0"},
+        {"rpi4", "1.2"}, {"rpi4", "1.2.0&board=x"}, {"rpi4", "01.2.0"}, {"rpi4", ""},
+    };
+    vc_firmware_manifest m;
+    int up_to_date = 0;
+    rig r;
+
+    rig_start(&r, &o);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(vc_backend_firmware_manifest(r.b, bad[i][0], bad[i][1], &m, &up_to_date),
+                         VC_EINVAL);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, NULL, "1.2.0", &m, &up_to_date),
+                     VC_EINVAL);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, "rpi4", NULL, &m, &up_to_date), VC_EINVAL);
+    assert_int_equal(tls_fixture_requests(r.f), 0);
+    rig_stop(&r);
+}
+
+/* A manifest with one member replaced: "{...,\"<member>\":<value>,...}". */
+static char *manifest_with(const char *member, const char *value)
+{
+    static const char *const names[] = {"version", "board", "url", "size", "sha256"};
+    static const char *const values[] = {"\"1.3.0\"", "\"rpi4\"",
+                                         "\"/v1/firmware/bundles/voxcart-1.3.0-rpi4.vcb\"",
+                                         "7340032", "\"" SHA_A "\""};
+    size_t cap = 8192 + (value ? strlen(value) : 0), n = 1;
+    char *s = malloc(cap);
+
+    assert_non_null(s);
+    strcpy(s, "{");
+    for (size_t i = 0; i < 5; i++) {
+        const char *v = strcmp(names[i], member) == 0 ? value : values[i];
+        if (!v)
+            continue; /* left out */
+        n += (size_t)snprintf(s + n, cap - n, "%s\"%s\":%s", n > 1 ? "," : "", names[i], v);
+    }
+    snprintf(s + n, cap - n, "}");
+    return s;
+}
+
+static void hostile_manifests_are_parse_errors(void **state)
+{
+    static const char *const bad[][2] = {
+        {"version", NULL}, {"version", "130"}, {"version", "\"1.3\""}, {"version", "\"1.3.0.1\""},
+        {"version", "\"1.03.0\""}, {"version", "\"1.3.0-rc1\""}, {"version", "\"1234567.0.0\""},
+        {"version", "\"1.2.0\""},  /* the running version: 204 says that */
+        {"version", "\"1.1.9\""},  /* older */
+        {"board", NULL}, {"board", "\"rpi5\""}, {"board", "\"rpi4/../x\""}, {"board", "4"},
+        {"url", NULL}, {"url", "\"\""}, {"url", "\"bundles/x.vcb\""}, {"url", "\"http://a/x\""},
+        {"url", "\"ftp://a/x\""}, {"url", "\"https:///x\""}, {"url", "\"//evil.example/x\""},
+        {"url", "\"/v1/a b\""}, {"url", "\"/v1/a#b\""}, {"url", "\"/v1/a\\\\b\""},
+{"url", "\"/v1/\\u00e9\""}, {"url", "\"/v1/a\\nb\""},
+        {"size", NULL}, {"size", "0"}, {"size", "-1"}, {"size", "1.5"}, {"size", "\"7340032\""},
+        {"size", "1e300"}, {"size", "9007199254740994"},
+        {"sha256", NULL}, {"sha256", "\"\""}, {"sha256", "\"" SHA_A "0\""},
+        {"sha256", "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0\""},
+        {"sha256", "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\""},
+        {"sha256", "12"},
+    };
+    static const char *const not_objects[] = {"", "null", "[]", "\"x\"", "{", "{\"version\":"};
+    vc_firmware_manifest m;
+    char *long_url, *json;
+
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        vc_status rc;
+        json = manifest_with(bad[i][0], bad[i][1]);
+        memset(&m, 0x5a, sizeof m);
+        rc = vc_backend_decode_firmware_manifest(json, strlen(json), "t", "rpi4", "1.2.0", &m);
+        if (rc != VC_EPARSE)
+            fail_msg("%s: %s, not VC_EPARSE", json, vc_status_name(rc));
+        if (!strstr(vc_error_detail(), bad[i][0]))
+            fail_msg("\"%s\" does not name %s", vc_error_detail(), bad[i][0]);
+        assert_int_equal(m.version[0], '\0');
+        assert_int_equal(m.url[0], '\0');
+        assert_true(m.size == 0);
+        free(json);
+    }
+    for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++)
+        assert_int_equal(vc_backend_decode_firmware_manifest(not_objects[i],
+                                                             strlen(not_objects[i]), "t", "rpi4",
+                                                             "1.2.0", &m),
+                         VC_EPARSE);
+    /* the URL's limit is 2048 bytes: one more is refused, 2048 fits */
+    long_url = malloc(2052);
+    assert_non_null(long_url);
+    for (size_t n = 2048; n <= 2049; n++) {
+        long_url[0] = '"';
+        long_url[1] = '/';
+        memset(long_url + 2, 'a', n - 1);
+        strcpy(long_url + 1 + n, "\"");
+        json = manifest_with("url", long_url);
+        assert_int_equal(vc_backend_decode_firmware_manifest(json, strlen(json), "t", "rpi4",
+                                                             "1.2.0", &m),
+                         n == 2048 ? VC_OK : VC_EPARSE);
+        if (n == 2048)
+            assert_int_equal(strlen(m.url), 2048);
+        free(json);
+    }
+    free(long_url);
+    /* absolute https URLs and extra members are fine */
+    json = manifest_with("url", "\"HTTPS://cdn.example:8443/b/voxcart-1.3.0-rpi4.vcb?x=1\"");
+    assert_int_equal(vc_backend_decode_firmware_manifest(json, strlen(json), "t", "rpi4", "1.2.0",
+                                                         &m),
+                     VC_OK);
+    assert_string_equal(m.url, "HTTPS://cdn.example:8443/b/voxcart-1.3.0-rpi4.vcb?x=1");
+    free(json);
+    json = manifest_with("size", "9007199254740992,\"notes\":\"later\"");
+    assert_int_equal(vc_backend_decode_firmware_manifest(json, strlen(json), "t", "rpi4", "1.2.0",
+                                                         &m),
+                     VC_OK);
+    assert_true(m.size == 9007199254740992ull);
+    free(json);
+    /* newer by any part: 1.2.1, 1.10.0, 2.0.0 over 1.2.0 */
+    json = manifest_with("version", "\"1.10.0\"");
+    assert_int_equal(vc_backend_decode_firmware_manifest(json, strlen(json), "t", "rpi4", "1.9.9",
+                                                         &m),
+                     VC_OK);
+    assert_string_equal(m.version, "1.10.0");
+    free(json);
+}
+
+static void manifest_answer_that_breaks_a_rule_hands_back_nothing(void **state)
+{
+    char *body = manifest_with("board", "\"rpi5\"");
+    manifest_seen seen = {.body = body};
+    setup_opts o = {.device_cert = 1, .handler = answer_manifest, .ctx = &seen};
+    vc_firmware_manifest m;
+    int up_to_date = -1;
+    rig r;
+
+    rig_start(&r, &o);
+    assert_int_equal(vc_backend_firmware_manifest(r.b, "rpi4", "1.2.0", &m, &up_to_date),
+                     VC_EPARSE);
+    assert_non_null(strstr(vc_error_detail(), "GET /v1/firmware/manifest: answer: board"));
+    assert_int_equal(up_to_date, 0);
+    assert_int_equal(m.board[0], '\0');
+    rig_stop(&r);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -979,6 +1213,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(registration_round_trip, vc_test_dir_setup,
                                         vc_test_dir_teardown),
         cmocka_unit_test(events_answer_gives_last_id),
+        cmocka_unit_test(manifest_names_the_newer_bundle_for_the_board),
+        cmocka_unit_test(manifest_204_says_up_to_date),
+        cmocka_unit_test(manifest_refusal_is_a_remote_error),
+        cmocka_unit_test(manifest_query_must_be_a_board_and_a_version),
+        cmocka_unit_test(hostile_manifests_are_parse_errors),
+        cmocka_unit_test(manifest_answer_that_breaks_a_rule_hands_back_nothing),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,6 +1,7 @@
 /* The device's decoders of backend answers (commerce/backend.h) on
  * arbitrary bytes. The first byte picks the decoder ('0' order, '1' order
- * history, '2' registration, '3' error body, '4' catalog delta stream);
+ * history, '2' registration, '3' error body, '4' catalog delta stream, '5'
+ * firmware manifest, asked for board rpi4 at 1.2.0);
  * the rest is the answer. What a decoder accepts must keep the protocol's
  * promises (limits, statuses, money), and what it refuses hands back
  * nothing. */
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commerce/backend.h"
 #include "commerce/catalog.h"
@@ -123,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    which = data[0] >= '0' && data[0] <= '4' ? data[0] - '0' : data[0] % 5;
+    which = data[0] >= '0' && data[0] <= '5' ? data[0] - '0' : data[0] % 6;
     json = (const char *)data + 1;
     len = size - 1;
     switch (which) {
@@ -172,6 +174,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
                     __builtin_trap();
         } else if (a.code[0] || a.message[0]) {
+            __builtin_trap();
+        }
+        break;
+    }
+    case 5: {
+        vc_firmware_manifest m;
+        memset(&m, 0x5a, sizeof m);
+        if (vc_backend_decode_firmware_manifest(json, len, "fuzz", "rpi4", "1.2.0", &m) ==
+            VC_OK) {
+            size_t n = strlen(m.url);
+            if (strcmp(m.board, "rpi4") != 0 || m.size < 1 || m.size > (1ull << 53) ||
+                strlen(m.sha256) != 64 || strspn(m.sha256, "0123456789abcdef") != 64 ||
+                n < 1 || n > VC_BACKEND_FIRMWARE_URL_MAX || strpbrk(m.url, " #\\") ||
+                (m.url[0] != '/' && strncasecmp(m.url, "https://", 8) != 0) ||
+                !strchr("123456789", m.version[0]) || strcmp(m.version, "1.2.0") == 0)
+                __builtin_trap();
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)m.url[i] <= 0x20 || (unsigned char)m.url[i] >= 0x7f)
+                    __builtin_trap();
+        } else if (m.version[0] || m.board[0] || m.url[0] || m.size || m.sha256[0]) {
             __builtin_trap();
         }
         break;

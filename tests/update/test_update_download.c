@@ -293,6 +293,32 @@ static void a_download_larger_than_a_bundle_can_be_is_stopped(void **state)
     assert_true(file_size(dest) <= 1000);
 }
 
+/* `update check --apply` checks the download against the manifest before
+ * the bundle is opened: the size first, then the SHA-256 of the bytes. */
+static void a_download_is_checked_against_the_manifest_size_and_sha256(void **state)
+{
+    fixture *f = *state;
+    unsigned char d[32];
+    char hex[65], upper[65], other[65];
+
+    assert_int_equal(vc_sha256(f->srv.bundle, f->srv.len, d), VC_OK);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    for (size_t i = 0; i < 65; i++)
+        upper[i] = (char)(hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 32 : hex[i]);
+    memcpy(other, hex, sizeof other);
+    other[0] = other[0] == '0' ? '1' : '0';
+    assert_int_equal(vc_update_fetch_verify(f->bundle_path, f->srv.len, hex), VC_OK);
+    assert_int_equal(vc_update_fetch_verify(f->bundle_path, f->srv.len, upper), VC_OK);
+    assert_int_equal(vc_update_fetch_verify(f->bundle_path, f->srv.len, other), VC_EPARSE);
+    assert_contains(vc_error_detail(), hex);
+    assert_contains(vc_error_detail(), "the manifest says");
+    assert_int_equal(vc_update_fetch_verify(f->bundle_path, f->srv.len + 1, hex), VC_EPARSE);
+    assert_contains(vc_error_detail(), "bytes downloaded");
+    assert_int_equal(vc_update_fetch_verify(f->bundle_path, f->srv.len, "abc"), VC_EINVAL);
+    assert_int_equal(vc_update_fetch_verify("/nonexistent/x", f->srv.len, hex), VC_EIO);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -303,6 +329,7 @@ int main(void)
         T(a_partial_file_of_another_url_is_not_resumed),
         T(a_server_with_the_wrong_key_gets_no_request),
         T(a_download_larger_than_a_bundle_can_be_is_stopped),
+        T(a_download_is_checked_against_the_manifest_size_and_sha256),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
