@@ -17,6 +17,7 @@
 
 #include "commerce/catalog_internal.h"
 #include "core/utf8.h"
+#include "core/version.h"
 
 #define MAX_STRING 512            /* ids, SKUs, descriptions (docs/protocol.md) */
 #define MAX_ORDER_LINES VC_BACKEND_MAX_LINES
@@ -500,46 +501,6 @@ out_free_root:
 
 /* ---- the firmware manifest -------------------------------------------------- */
 
-/* One part of a version: 1 to 6 decimal digits, no leading zero. */
-static int version_part(const char **p, long *out)
-{
-    const char *s = *p;
-    long v = 0;
-    int n = 0;
-
-    while (s[n] >= '0' && s[n] <= '9') {
-        if (n == 6)
-            return 0;
-        v = v * 10 + (s[n] - '0');
-        n++;
-    }
-    if (n == 0 || (n > 1 && s[0] == '0'))
-        return 0;
-    *p = s + n;
-    *out = v;
-    return 1;
-}
-
-/* MAJOR.MINOR.PATCH, as a bundle's version (update/bundle.h) is. */
-static int version_parse(const char *s, long parts[3])
-{
-    for (int i = 0; i < 3; i++) {
-        if (!version_part(&s, &parts[i]))
-            return 0;
-        if (i < 2 && *s++ != '.')
-            return 0;
-    }
-    return *s == '\0';
-}
-
-static int version_newer(const long a[3], const long b[3])
-{
-    for (int i = 0; i < 3; i++)
-        if (a[i] != b[i])
-            return a[i] > b[i];
-    return 0;
-}
-
 /* A path on the backend ("/...") or an https:// URL with a host: printable
  * ASCII without spaces, and nothing curl or a path would read otherwise. */
 static int firmware_url_ok(const char *s)
@@ -561,24 +522,23 @@ vc_status vc_backend_decode_firmware_manifest(const char *json, size_t len, cons
                                               vc_firmware_manifest *out)
 {
     json_ctx c = {origin ? origin : "firmware manifest", ""};
-    long have[3], asked[3];
     const cJSON *v;
     long long size;
     cJSON *root;
     vc_status rc;
 
     memset(out, 0, sizeof *out);
-    if (version && !version_parse(version, asked))
+    if (version && !vc_version_valid(version))
         return vc_fail(VC_EINVAL, "%s: version \"%.40s\" is not MAJOR.MINOR.PATCH", c.origin,
                        version);
     if ((rc = parse_root(json, len, c.origin, &root)) != VC_OK)
         return rc;
     v = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsString(v) || !v->valuestring || !version_parse(v->valuestring, have)) {
+    if (!cJSON_IsString(v) || !v->valuestring || !vc_version_valid(v->valuestring)) {
         rc = json_fail(&c, "version", v ? "must be MAJOR.MINOR.PATCH (\"1.3.0\")" : "is missing");
         goto out_fail;
     }
-    if (version && !version_newer(have, asked)) {
+    if (version && vc_version_compare(v->valuestring, version) <= 0) {
         rc = json_fail(&c, "version", "must be newer than the running one (204 says up to date)");
         goto out_fail;
     }
@@ -1389,7 +1349,7 @@ vc_status vc_backend_firmware_manifest(vc_backend *b, const char *board, const c
     char path[160];
     request req = {.method = "GET", .path = path, .origin = "GET /v1/firmware/manifest",
                    .limit = MAX_MANIFEST_BODY, .with_cert = 1, .whole_timeout = 1};
-    long parts[3], status = 0;
+    long status = 0;
     response r;
     vc_status rc;
 
@@ -1397,7 +1357,7 @@ vc_status vc_backend_firmware_manifest(vc_backend *b, const char *board, const c
     *up_to_date = 0;
     if (!b || !board || !is_plain_id(board, 64))
         return vc_fail(VC_EINVAL, "%s: board must be 1 to 64 of [A-Za-z0-9._-]", req.origin);
-    if (!version || !version_parse(version, parts))
+    if (!version || !vc_version_valid(version))
         return vc_fail(VC_EINVAL, "%s: version \"%.40s\" is not MAJOR.MINOR.PATCH", req.origin,
                        version ? version : "");
     snprintf(path, sizeof path, "/v1/firmware/manifest?board=%s&version=%s", board, version);

@@ -44,6 +44,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "core/version.h"
 
 #define VC_BUNDLE_FORMAT 1
 #define VC_BUNDLE_MAX_MANIFEST (64u << 10)
@@ -95,11 +96,6 @@ void vc_manifest_clear(vc_manifest *m);
 /* The entry for path, or NULL (binary search: files are sorted). */
 const vc_bundle_file *vc_manifest_find(const vc_manifest *m, const char *path);
 
-/* 1 when s is a version as above. */
-int vc_version_valid(const char *s);
-/* <0, 0, >0 as a is older than, the same as, newer than b; both must be
- * valid (an invalid one sorts first). */
-int vc_version_compare(const char *a, const char *b);
 /* 1 when s is a board name as above. */
 int vc_board_name_valid(const char *s);
 /* 1 when s is a payload path as above. */
