@@ -1977,6 +1977,8 @@ out_close:
         rc = vc_fail(VC_EIO, "%s: cannot write: %s", tmp, strerror(errno));
     if (rc == VC_OK && rename(tmp, dst) != 0)
         rc = vc_fail(VC_EIO, "%s: cannot rename into place: %s", dst, strerror(errno));
+    if (rc == VC_OK)
+        rc = vc_fsync_parent(dst);
     if (rc != VC_OK)
         unlink(tmp);
     else

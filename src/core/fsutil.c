@@ -73,19 +73,26 @@ out_close:
     return rc;
 }
 
-static vc_status fsync_dir_of(const char *path)
+vc_status vc_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    vc_status rc = VC_OK;
+
+    if (fd < 0 || fsync(fd) != 0)
+        rc = vc_fail(VC_EIO, "%s: cannot sync directory: %s", dir, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+vc_status vc_fsync_parent(const char *path)
 {
     char *copy = strdup(path);
-    vc_status rc = VC_OK;
-    int fd;
+    vc_status rc;
 
     if (!copy)
         return vc_fail(VC_ENOMEM, "out of memory");
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0)
-        rc = vc_fail(VC_EIO, "%s: cannot sync directory: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    rc = vc_fsync_dir(dirname(copy));
     free(copy);
     return rc;
 }
@@ -145,7 +152,7 @@ static vc_status write_durable(const char *path, const void *data, size_t len, i
         rc = vc_fail(VC_EIO, "%s: rename failed: %s", path, strerror(errno));
         goto out_unlink;
     }
-    rc = fsync_dir_of(path);
+    rc = vc_fsync_parent(path);
     goto out_free;
 out_unlink:
     if (fd >= 0)

@@ -24,6 +24,11 @@ VC_MUST_CHECK vc_status vc_write_file_atomic(const char *path, const void *data,
 VC_MUST_CHECK vc_status vc_create_file_durable(const char *path, const void *data, size_t len,
                                                int mode);
 
+/* fsyncs a directory, so that a rename or link in it survives a power cut;
+ * the same for the directory holding path. */
+VC_MUST_CHECK vc_status vc_fsync_dir(const char *dir);
+VC_MUST_CHECK vc_status vc_fsync_parent(const char *path);
+
 /* Creates dir and its parents (mode 0755) if they do not exist. */
 VC_MUST_CHECK vc_status vc_mkdirs(const char *dir);
 

@@ -173,23 +173,6 @@ static vc_status writer_small_file(writer *w, const char *name, const void *data
     return rc == VC_OK ? writer_data(w, data, len) : rc;
 }
 
-static vc_status fsync_parent(const char *path)
-{
-    char *copy = strdup(path);
-    vc_status rc = VC_OK;
-    int fd;
-
-    if (!copy)
-        return vc_fail(VC_ENOMEM, "out of memory");
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd < 0 || fsync(fd) != 0)
-        rc = vc_fail(VC_EIO, "%s: cannot sync its directory: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return rc;
-}
-
 /* Finishes the archive and, when ok, puts it in place; otherwise (or when
  * that fails) removes the temporary file. */
 static vc_status writer_close(writer *w, vc_status rc)
@@ -209,7 +192,7 @@ static vc_status writer_close(writer *w, vc_status rc)
     if (rc == VC_OK && rename(w->tmp, w->out) != 0)
         rc = vc_fail(VC_EIO, "%s: rename: %s", w->out, strerror(errno));
     if (rc == VC_OK)
-        rc = fsync_parent(w->out);
+        rc = vc_fsync_parent(w->out);
     else if (w->tmp)
         unlink(w->tmp);
     free(w->tmp);

@@ -109,18 +109,6 @@ static int max_starts(const ctx *x)
                                        : VC_SLOTS_DEFAULT_MAX_FAILED_STARTS;
 }
 
-static vc_status fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    vc_status rc = VC_OK;
-
-    if (fd < 0 || fsync(fd) != 0)
-        rc = vc_fail(VC_EIO, "%s: cannot sync directory: %s", dir, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 /* The state directory, created when missing. Made by root (apply, boot-check
  * under ExecStartPre=+), it is handed to the owner of its parent (the
  * service user owns /var/lib/voxcart): the service writes its state on
@@ -390,7 +378,7 @@ static vc_status switch_current(const ctx *x, int slot)
         unlink(tmp);
         return rc;
     }
-    return fsync_dir(x->root);
+    return vc_fsync_dir(x->root);
 }
 
 /* Makes `current` match the state (the commit point), finishing a switch a
@@ -575,16 +563,16 @@ static vc_status sync_slot_dirs(const ctx *x, const char *dir, const vc_manifest
         if (i > 0 && strcmp(dirs[i], dirs[i - 1]) == 0)
             continue;
         if ((rc = join(path, dir, dirs[i])) == VC_OK)
-            rc = fsync_dir(path);
+            rc = vc_fsync_dir(path);
     }
     for (size_t i = 0; i < n; i++)
         free(dirs[i]);
     free(dirs);
     if (rc == VC_OK)
-        rc = fsync_dir(dir);
+        rc = vc_fsync_dir(dir);
     if (rc == VC_OK) {
         snprintf(path, sizeof path, "%s/slots", x->root);
-        rc = fsync_dir(path);
+        rc = vc_fsync_dir(path);
     }
     return rc;
 }
@@ -770,7 +758,7 @@ vc_status vc_slots_apply(const vc_slots_config *c, const char *bundle, int force
         rc = vc_fail(VC_EIO, "%s: %s", dir, strerror(errno));
         goto out_unlock;
     }
-    if ((rc = fsync_dir(slots_dir)) != VC_OK)
+    if ((rc = vc_fsync_dir(slots_dir)) != VC_OK)
         goto out_unlock;
     vc_crash_point("update.wiped");
 
@@ -882,7 +870,7 @@ vc_status vc_slots_boot_check(const vc_slots_config *c, vc_boot_action *action,
             rc = vc_fail(VC_EIO, "%s: %s", link, strerror(errno));
             goto out_unlock;
         }
-        if ((rc = fsync_dir(x.root)) != VC_OK)
+        if ((rc = vc_fsync_dir(x.root)) != VC_OK)
             goto out_unlock;
         vc_crash_point("update.packaged_link_removed");
         snprintf(st.last_failure, sizeof st.last_failure,
