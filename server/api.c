@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/utc.h"
 #include "core/utf8.h"
 
 #define MAX_PRICE 1e9 /* of one unit: beyond any shop, and exact in cents */
@@ -427,11 +428,7 @@ int vc_mapi_rfc3339_valid(const char *s)
 
 void vc_mapi_format_time(int64_t t, char out[32])
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, 32, "1970-01-01T00:00:00Z");
+    vc_utc_format(t, out); /* 1970 for a time it cannot say */
 }
 
 int vc_mapi_parse_time(const char *s, int64_t *t)

@@ -13,6 +13,7 @@
 
 #include "commerce/store_internal.h"
 #include "core/crashpoint.h"
+#include "core/utc.h"
 #include "core/utf8.h"
 
 #define DEFAULT_BACKOFF_MIN_MS 1000
@@ -253,18 +254,6 @@ out_nomem:
 
 /* ---- adding ------------------------------------------------------------------- */
 
-static void utc_of_ms(int64_t ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    if (ms < 0 || !gmtime_r(&t, &tm)) {
-        t = time(NULL);
-        gmtime_r(&t, &tm);
-    }
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The lines as they are sent and kept: every line with a description (the
  * catalog's name when the caller gave none, else the SKU), cut to the
  * protocol's bound. descriptions[] holds the copies. */
@@ -347,7 +336,8 @@ vc_status vc_outbox_add(vc_store *s, const char *customer, const char *currency,
         goto out_free;
     for (size_t i = 0; i < n; i++)
         total_cents += llround(kept[i].unit_price * 100) * kept[i].quantity;
-    utc_of_ms(now_ms, placed_at);
+    if (now_ms < 0 || !vc_utc_format(now_ms / 1000, placed_at))
+        vc_utc_now(placed_at); /* a clock the caller got wrong: the wall clock */
     local.number = key;
     local.customer_id = (char *)customer;
     local.status = "queued";

@@ -15,6 +15,7 @@
 #include "commerce/catalog_internal.h"
 #include "commerce/store_internal.h"
 #include "core/fsutil.h"
+#include "core/utc.h"
 #include "core/utf8.h"
 
 /* "vcrt": marks a database as a voxcart store (PRAGMA application_id). */
@@ -354,15 +355,6 @@ static vc_status write_row_tx(vc_store *s, const char *sql, const char *what,
         return rc;
     rc = write_row(s, sql, what, params, n);
     return tx_end(s, rc, what);
-}
-
-static void utc_now(char out[32], int midnight)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(out, 32, midnight ? "%Y-%m-%dT00:00:00Z" : "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int is_currency_code(const char *s)
@@ -2323,7 +2315,7 @@ vc_status vc_store_place_order(vc_store *s, const char *customer, const vc_order
     }
     if ((rc = next_order_number(s, number)) != VC_OK)
         goto out_rollback;
-    utc_now(now, 0);
+    vc_utc_now(now);
     o.number = number;
     o.customer_id = (char *)customer;
     o.status = "placed";
@@ -2369,7 +2361,8 @@ vc_status vc_store_spent_today(vc_store *s, const char *customer, double *out)
     *out = 0;
     if (!customer)
         return vc_fail(VC_EINVAL, "spent today: no customer");
-    utc_now(midnight, 1);
+    vc_utc_now(midnight);
+    memcpy(midnight + 11, "00:00:00Z", 10); /* today, from its first second */
     if ((rc = prepare(s,
                       "SELECT COALESCE(SUM(total), 0) FROM orders WHERE customer_id = ?"
                       " AND placed_at >= ? AND status <> 'cancelled'",
@@ -2409,7 +2402,7 @@ vc_status vc_store_add_handover(vc_store *s, const char *customer, const char *r
     cJSON_Delete(t);
     if (!is_array)
         return vc_fail(VC_EINVAL, "hand-over: the transcript must be a JSON array");
-    utc_now(now, 0);
+    vc_utc_now(now);
     rc = write_row_tx(s,
                       "INSERT INTO handovers(customer_id, reason, transcript, created_at)"
                       " VALUES(?,?,?,?)",
@@ -2458,7 +2451,7 @@ vc_status vc_store_session_put(vc_store *s, const char *session, const char *jso
         return vc_fail(VC_EINVAL, "session \"%s\": no state to save", session);
     if (strlen(json) > MAX_TEXT)
         return vc_fail(VC_ETOOBIG, "session \"%s\": state larger than %u bytes", session, MAX_TEXT);
-    utc_now(now, 0);
+    vc_utc_now(now);
     return write_row_tx(s,
                         "INSERT INTO sessions(id, state, updated_at) VALUES(?,?,?)"
                         " ON CONFLICT(id) DO UPDATE SET state = excluded.state,"

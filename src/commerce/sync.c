@@ -11,6 +11,7 @@
 #include "commerce/store_internal.h"
 #include "core/crashpoint.h"
 #include "core/log.h"
+#include "core/utc.h"
 
 #define DEFAULT_PLACE_TIMEOUT_MS 4000
 #define DEFAULT_STATUS_CACHE_S 60
@@ -447,18 +448,6 @@ static const char *wire_type(const char *type)
     return type;
 }
 
-static void rfc3339_of(int64_t unix_s, char out[32])
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-
-    if (!gmtime_r(&t, &tm)) {
-        t = 0;
-        gmtime_r(&t, &tm);
-    }
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Stops the walk when the batch is full: the sentinel is not an error. */
 #define BATCH_FULL VC_ECANCELLED
 
@@ -480,7 +469,7 @@ static vc_status collect_event(void *ctx, const vc_metrics_event *e)
         return VC_OK;
     }
     cJSON_Delete(parsed);
-    rfc3339_of(e->created_at, at);
+    vc_utc_format(e->created_at, at); /* 1970 for a time it cannot say */
     item = cJSON_CreateObject();
     if (!item || !cJSON_AddItemToArray(b->events, item) ||
         !cJSON_AddNumberToObject(item, "id", (double)e->id) ||

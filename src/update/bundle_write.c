@@ -24,6 +24,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "core/fsutil.h"
+#include "core/utc.h"
 #include "crypto/p256.h"
 
 #define COPY_BLOCK (64u << 10)
@@ -343,15 +344,6 @@ out_close:
     return rc;
 }
 
-static void utc_now(char out[32], time_t *now)
-{
-    struct tm tm;
-
-    *now = time(NULL);
-    gmtime_r(now, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 vc_status vc_bundle_create(const char *dir, const char *board, const char *version,
                            const char *out_path)
 {
@@ -385,7 +377,8 @@ vc_status vc_bundle_create(const char *dir, const char *board, const char *versi
     m.format = VC_BUNDLE_FORMAT;
     snprintf(m.version, sizeof m.version, "%s", version);
     snprintf(m.board, sizeof m.board, "%s", board);
-    utc_now(m.created, &now);
+    now = time(NULL);
+    vc_utc_format((int64_t)now, m.created);
     for (size_t i = 0; i < t.n; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, t.files[i].rel);
         if ((rc = pass_file(path, t.files[i].size, m.files[i].sha256, NULL, buf)) != VC_OK)

@@ -16,6 +16,7 @@
 
 #include "core/crashpoint.h"
 #include "core/fsutil.h"
+#include "core/utc.h"
 
 #define PATH_CAP 4096
 #define MAX_DIR_NAME 2048 /* root and state directory */
@@ -47,15 +48,6 @@ static int slot_status_from(const char *s, vc_slot_status *out)
         }
     }
     return 0;
-}
-
-static void utc_now(char out[32])
-{
-    struct tm tm;
-    time_t now = time(NULL);
-
-    gmtime_r(&now, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- paths -------------------------------------------------------------- */
@@ -781,7 +773,7 @@ vc_status vc_slots_apply(const vc_slots_config *c, const char *bundle, int force
     vc_crash_point("update.reverified");
 
     st.slots[target].status = VC_SLOT_PENDING;
-    utc_now(st.slots[target].installed_at);
+    vc_utc_now(st.slots[target].installed_at);
     st.active = target;
     st.pending = 1;
     st.previous = previous;
@@ -814,7 +806,7 @@ static vc_status roll_back(ctx *x, vc_slots_state *st, int to, const char *why)
     vc_status rc;
 
     if (why) {
-        utc_now(now);
+        vc_utc_now(now);
         from->status = VC_SLOT_FAILED;
         snprintf(st->last_failure, sizeof st->last_failure, "%s: version %s in slot %s: %s",
                  now, from->version, slot_names[st->active], why);
