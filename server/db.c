@@ -18,6 +18,7 @@
 
 #include "commerce/catalog.h"
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "core/utf8.h"
 
 /* "VCMD": marks the file as ours (PRAGMA application_id). */
@@ -177,23 +178,13 @@ int vc_mdb_safe_name(const char *s, size_t max)
     return 1;
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 vc_status vc_mdb_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char d[32];
 
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, d) < 0)
         return vc_fail(VC_EIO, "SHA-256 failed");
-    hex(d, sizeof d, out);
+    vc_hex_encode(d, sizeof d, out);
     return VC_OK;
 }
 
@@ -978,7 +969,7 @@ vc_status vc_mdb_device_add(vc_mdb *db, const char *id, const char *customer, in
                        "device: an id is 1 to 512 bytes without control characters");
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
         return vc_fail(VC_EIO, "no random numbers for an enrollment token: %s", strerror(errno));
-    hex(raw, sizeof raw, token);
+    vc_hex_encode(raw, sizeof raw, token);
     if ((rc = vc_mdb_sha256_hex(token, 64, token_hash)) != VC_OK)
         return rc;
     lock(db);
@@ -1982,7 +1973,7 @@ out_close:
     if (rc != VC_OK)
         unlink(tmp);
     else
-        hex(d, sizeof d, sha);
+        vc_hex_encode(d, sizeof d, sha);
     return rc;
 }
 

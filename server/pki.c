@@ -12,6 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "core/fsutil.h"
+#include "core/text.h"
 
 #define PKI_MAX_CSR 8192
 
@@ -322,17 +323,6 @@ out_free_ca:
     return rc;
 }
 
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void to_base64(const unsigned char *b, size_t n, char *out)
 {
     static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -506,7 +496,7 @@ vc_status vc_pki_sign_csr(const vc_pki_pair *ca, const char *csr_pem, const char
     if (key_sha256_hex) {
         if ((rc = spki_sha256(pub, digest)) != VC_OK)
             goto out_free_crt;
-        to_hex(digest, sizeof digest, key_sha256_hex);
+        vc_hex_encode(digest, sizeof digest, key_sha256_hex);
     }
     rc = export_crt(crt, cert_pem);
 out_free_crt:

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "image.h"
 #include "progress.h"
 
@@ -39,17 +40,12 @@ static vc_status hash_start(psa_hash_operation_t *op)
 
 static vc_status hash_finish(psa_hash_operation_t *op, char hex[65])
 {
-    static const char digits[] = "0123456789abcdef";
     uint8_t d[32];
     size_t n = 0;
 
     if (psa_hash_finish(op, d, sizeof d, &n) != PSA_SUCCESS || n != sizeof d)
         return vc_fail(VC_EIO, "SHA-256: cannot finish the hash");
-    for (size_t i = 0; i < n; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 15];
-    }
-    hex[64] = '\0';
+    vc_hex_encode(d, n, hex);
     return VC_OK;
 }
 

@@ -12,4 +12,8 @@ int vc_all_digits(const char *s);
  * battery -> batteries. out and word must not overlap. */
 void vc_plural_en(char *out, size_t cap, const char *word);
 
+/* in (n bytes) as 2n lower-case hex digits and a NUL into out (2n + 1
+ * bytes): digests and tokens as they are stored and sent. */
+void vc_hex_encode(const unsigned char *in, size_t n, char *out);
+
 #endif

@@ -24,6 +24,7 @@
 #include <mbedtls/platform_util.h>
 #include <psa/crypto.h>
 
+#include "core/text.h"
 #include "core/version.h"
 #include "core/fsutil.h"
 
@@ -206,17 +207,6 @@ static int hex_decode_sha256(const char *s, unsigned char out[32])
         out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 1;
-}
-
-static void hex_encode_sha256(const unsigned char in[32], char out[65])
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* ---- the manifest ------------------------------------------------------- */
@@ -488,7 +478,7 @@ vc_status vc_manifest_encode(const vc_manifest *m, char **out, size_t *len)
                          e->path ? e->path : "");
             goto out_free;
         }
-        hex_encode_sha256(e->sha256, hex);
+        vc_hex_encode(e->sha256, 32, hex);
         snprintf(mode, sizeof mode, "%04o", e->mode);
         if (!(f = cJSON_CreateObject()))
             goto out_nomem;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "core/text.h"
 #include "update/bundle.h"
 
 static vc_status file_paths(const char *state_dir, char *partial, char *source, size_t cap)
@@ -56,7 +57,6 @@ out_free:
 
 vc_status vc_update_fetch_verify(const char *path, unsigned long long size, const char *sha256)
 {
-    static const char hexdigits[] = "0123456789abcdef";
     unsigned char chunk[65536], digest[32];
     char got[65];
     unsigned long long n = 0;
@@ -95,11 +95,7 @@ vc_status vc_update_fetch_verify(const char *path, unsigned long long size, cons
     h = NULL;
     if (rc != VC_OK)
         goto out_close;
-    for (size_t i = 0; i < 32; i++) {
-        got[2 * i] = hexdigits[digest[i] >> 4];
-        got[2 * i + 1] = hexdigits[digest[i] & 15];
-    }
-    got[64] = '\0';
+    vc_hex_encode(digest, sizeof digest, got);
     if (n != size)
         rc = vc_fail(VC_EPARSE, "%s: changed while it was read", path);
     else if (strcasecmp(got, sha256) != 0)
