@@ -17,11 +17,12 @@
  * sentence of the grammar and smart_eou_ms of silence has followed them, the
  * listener ends the utterance then (vc_endpointer_end_now) instead.
  *
- * Finishing ahead: the recogniser's finish (its phone-loop pass over the
- * whole utterance, ~100 ms of CPU for an order here) runs during the
- * trailing silence, once the recogniser has all of the utterance, so the
- * result is ready when the end is decided; if speech resumes, the utterance
- * is decoded again from its start (listener.c says when).
+ * Finishing ahead: the recogniser's finish (for an answer its phone-loop
+ * pass over the whole utterance, which would be ~100 ms of CPU for an
+ * order here; otherwise little more than collecting the result) runs during
+ * the trailing silence, once the recogniser has all of the utterance, so
+ * the result is ready when the end is decided; if speech resumes, the
+ * utterance is decoded again from its start (listener.c says when).
  *
  * A trigger (wake word, push-to-talk button, or either) may be required
  * before each utterance. Until it fires, the listener reads the source as

@@ -48,7 +48,7 @@ static const char usage[] =
     "                             replies printed and spoken (audio device or WAV files)\n"
     "  understand [--json] (--text TEXT | --text-file FILE | FILE.wav ...)\n"
     "                             what each input means: intent, slots, confidence\n"
-    "  transcribe [--json] FILE.wav ...\n"
+    "  transcribe [--json] [--no-confidence] FILE.wav ...\n"
     "                             the words heard in each recording, with their times\n"
     "                             and the decoder's confidence\n"
     "  eval --labels labels.json DIR [--noise N.wav --snr clean,24,12] [--seed S]\n"
@@ -99,6 +99,8 @@ static const char usage[] =
     "                       config's [audio] input_device)\n"
     "      --rate N         `listen`: the device's rate in Hz (default: the config's)\n"
     "      --count N        `listen`: stop after N utterances\n"
+    "      --no-confidence  `transcribe`: decode as the device decodes an order, without\n"
+    "                       the second pass that measures confidence (half the CPU)\n"
     "      --exit-when-ready\n"
     "                       `listen`: exit once the model is loaded and the device open\n"
     "      --smart-eou MS   `listen`: silence after a whole sentence that ends the\n"
@@ -134,6 +136,7 @@ typedef struct {
     int rate;
     unsigned long long count; /* 0: no limit */
     int exit_when_ready;
+    int no_confidence;
     int smart_eou_ms; /* -1: the listener's default */
     const char *trigger;  /* NULL: the config's for a device, always for files */
     double wake_threshold, wake_phone_loop; /* 0: the spotter's defaults */
@@ -231,10 +234,12 @@ static const char *project_lexicon(char *buf, size_t cap)
 
 /* The decoder for the assistant's pack and catalog, with the project's own
  * pronunciations. Loaded once per process: every file of a command is
- * decoded by it. */
-static vc_status open_recogniser(vc_assistant *a, vc_recogniser **out)
+ * decoded by it. `transcribe` measures every transcript's confidence; the
+ * other commands decode as the device does (recogniser.h). */
+static vc_status open_recogniser(vc_assistant *a, vc_confidence_pass confidence,
+                                 vc_recogniser **out)
 {
-    vc_recogniser_config rcfg = {0};
+    vc_recogniser_config rcfg = {.confidence = confidence};
     char lexicon[1024];
     rcfg.lexicon = project_lexicon(lexicon, sizeof lexicon);
     return vc_recogniser_new(&rcfg, vc_assistant_understander(a), out);
@@ -411,7 +416,7 @@ static int understand_audio_files(const options *o, vc_assistant *a, int argc, c
     for (int i = 0; i < argc; i++)
         any_audio |= is_audio_path(argv[i]);
     /* the model is loaded only when there is something for it to hear */
-    if (any_audio && open_recogniser(a, &rec) != VC_OK)
+    if (any_audio && open_recogniser(a, VC_CONFIDENCE_FOR_ANSWERS, &rec) != VC_OK)
         return fail("understand: loading the recogniser");
     for (int i = 0; i < argc; i++) {
         vc_audio audio = {0};
@@ -476,8 +481,11 @@ static void print_transcript(const char *file, const vc_transcript *t, int json)
     char *line = NULL;
 
     if (!json) {
-        printf("%s: \"%s\"  confidence %.2f, %.2f s of audio decoded in %.3f s\n", file, t->text,
-               t->confidence, t->audio_seconds, t->decode_seconds);
+        char confidence[32] = "not measured";
+        if (t->confidence_measured || !t->n_words)
+            snprintf(confidence, sizeof confidence, "%.2f", t->confidence);
+        printf("%s: \"%s\"  confidence %s, %.2f s of audio decoded in %.3f s\n", file, t->text,
+               confidence, t->audio_seconds, t->decode_seconds);
         for (size_t i = 0; i < t->n_words; i++)
             printf("  %7.2f %7.2f  %s\n", t->words[i].start, t->words[i].end, t->words[i].word);
         return;
@@ -485,7 +493,9 @@ static void print_transcript(const char *file, const vc_transcript *t, int json)
     obj = cJSON_CreateObject();
     if (obj && cJSON_AddStringToObject(obj, "file", file) &&
         cJSON_AddStringToObject(obj, "text", t->text ? t->text : "") &&
-        cJSON_AddNumberToObject(obj, "confidence", t->confidence) &&
+        (t->confidence_measured || !t->n_words
+             ? cJSON_AddNumberToObject(obj, "confidence", t->confidence) != NULL
+             : cJSON_AddNullToObject(obj, "confidence") != NULL) &&
         (words = cJSON_AddArrayToObject(obj, "words")) != NULL) {
         size_t i;
         for (i = 0; i < t->n_words; i++) {
@@ -543,7 +553,8 @@ static int cmd_transcribe(const options *o, int argc, char **argv)
     }
     if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("transcribe");
-    if (open_recogniser(a, &rec) != VC_OK) {
+    if (open_recogniser(a, o->no_confidence ? VC_CONFIDENCE_NEVER : VC_CONFIDENCE_ALWAYS,
+                        &rec) != VC_OK) {
         failed = fail("transcribe: loading the recogniser");
         goto out_free_assistant;
     }
@@ -603,7 +614,7 @@ static int cmd_eval(const options *o, int argc, char **argv)
         ret = fail("eval");
         goto out_free_eval;
     }
-    if (open_recogniser(a, &rec) != VC_OK) {
+    if (open_recogniser(a, VC_CONFIDENCE_FOR_ANSWERS, &rec) != VC_OK) {
         ret = fail("eval: loading the recogniser");
         goto out_free_assistant;
     }
@@ -906,7 +917,7 @@ static int cmd_listen(const options *o, int argc, char **argv)
     if (open_assistant_offline(o, &cfg, &a) != VC_OK)
         return fail("listen");
     lc.dsp = dsp_settings(&cfg, &dc);
-    if (open_recogniser(a, &rec) != VC_OK) {
+    if (open_recogniser(a, VC_CONFIDENCE_FOR_ANSWERS, &rec) != VC_OK) {
         ret = fail("listen: loading the recogniser");
         goto out_free_assistant;
     }
@@ -1525,6 +1536,7 @@ int main(int argc, char **argv)
         {"rate", required_argument, NULL, 'R'},
         {"count", required_argument, NULL, 'K'},
         {"exit-when-ready", no_argument, NULL, 'X'},
+        {"no-confidence", no_argument, NULL, 'B'},
         {"smart-eou", required_argument, NULL, 'U'},
         {"trigger", required_argument, NULL, 'T'},
         {"wake-threshold", required_argument, NULL, 'H'},
@@ -1604,6 +1616,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'X': o.exit_when_ready = 1; break;
+        case 'B': o.no_confidence = 1; break;
         case 'U':
             if (parse_count(optarg, "--smart-eou", 0, 60000, &n) != 0) {
                 free(o.texts);

@@ -24,7 +24,10 @@
  * grammar's real words cover, so leading and trailing silence, which both
  * searches fit alike, do not dilute it), in thousands of the decoder's log
  * units (base 1.0001) per frame. confidence = 1 / (1 + exp((gap - GAP_MID) /
- * GAP_SCALE)): 0.5 at GAP_MID, see there for the measurements. */
+ * GAP_SCALE)): 0.5 at GAP_MID, see there for the measurements. That second
+ * pass costs as much CPU as the first, after the end of speech, and rejects
+ * nothing the garbage loop (below) lets through, so it runs only where the
+ * figure is used (vc_confidence_pass in recogniser.h). */
 #include "speech/recogniser.h"
 
 #include <math.h>
@@ -79,8 +82,8 @@
  * grammar is NOT separated by this gap: the grammar's fillers and short
  * words let it follow almost any speech. Kitchen noise reaches 0.06..0.19 in
  * a quarter of the 5 s pieces. GAP_MID sits just above every in-domain
- * recording measured (no false reject) and rejects only the clearest
- * noise. */
+ * recording measured (no false reject); rejecting on it is off by default
+ * (VC_RECOGNISER_REJECT_BELOW). */
 #define GAP_MID 0.060
 #define GAP_SCALE 0.010
 
@@ -93,6 +96,7 @@ struct vc_recogniser {
     vc_grammar_stats stats;
     unsigned generation; /* of the search in use */
     double reject_below;
+    vc_confidence_pass confidence;
     double garbage_prob; /* per phone of the garbage loop; 0: none */
     int decoded; /* an utterance has run (vc_recogniser_free) */
     /* Where the search's frames lie in the audio of the utterance (see
@@ -330,12 +334,18 @@ out_free_grammar:
     return rc;
 }
 
-static int phone_loop_off(void)
+/* Whether the utterance begun now gets the phone-loop pass. */
+static int measures_confidence(const vc_recogniser *r)
 {
-    /* A knob for measurements (decode time without the second pass), not a
-     * setting: VOXCART_ASR_PHONE_LOOP=off leaves confidence 0, unrejected. */
-    const char *v = getenv("VOXCART_ASR_PHONE_LOOP");
-    return v && strcmp(v, "off") == 0;
+    switch (r->confidence) {
+    case VC_CONFIDENCE_ALWAYS:
+        return 1;
+    case VC_CONFIDENCE_NEVER:
+        return 0;
+    case VC_CONFIDENCE_FOR_ANSWERS:
+        break;
+    }
+    return !r->options.skip_answers;
 }
 
 static int debug_logging(void)
@@ -365,6 +375,11 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
                        vc_pack_language(vc_understander_pack(u)));
     if (!cfg)
         cfg = &defaults;
+    if (cfg->confidence != VC_CONFIDENCE_FOR_ANSWERS && cfg->confidence != VC_CONFIDENCE_ALWAYS &&
+        cfg->confidence != VC_CONFIDENCE_NEVER)
+        return vc_fail(VC_EINVAL, "recogniser: confidence pass %d is none of "
+                                  "VC_CONFIDENCE_FOR_ANSWERS, _ALWAYS, _NEVER",
+                       (int)cfg->confidence);
     snprintf(hmm, sizeof hmm, "%s", cfg->model_dir ? cfg->model_dir
                                                    : VC_POCKETSPHINX_MODELDIR "/en-us/en-us");
     snprintf(dict, sizeof dict, "%s", cfg->dictionary
@@ -436,6 +451,7 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
         goto out_free_recogniser;
     }
     r->reject_below = cfg->reject_below != 0 ? cfg->reject_below : VC_RECOGNISER_REJECT_BELOW;
+    r->confidence = cfg->confidence;
     r->garbage_prob = cfg->garbage_prob > 0   ? cfg->garbage_prob
                       : cfg->garbage_prob < 0 ? 0
                                               : DEFAULT_GARBAGE_PROB;
@@ -727,18 +743,19 @@ static vc_status score_against_phone_loop(vc_recogniser *r, const int16_t *pcm, 
     double frames = speech_frames > 10 ? (double)speech_frames : 10.0;
     out->phone_loop_gap = (loop_ascr - grammar_ascr) / frames / 1000.0;
     out->confidence = 1.0 / (1.0 + exp((out->phone_loop_gap - GAP_MID) / GAP_SCALE));
+    out->confidence_measured = 1;
     out->rejected = r->reject_below > 0 && out->confidence < r->reject_below;
     return VC_OK;
 }
 
 /* ---- streaming --------------------------------------------------------------
  *
- * The phone loop must score the same audio as the grammar, and a decoder
- * runs one search at a time, so the utterance's audio is kept (up to
- * MAX_SAMPLES; _decode lends the caller's buffer instead) and the phone loop
- * runs over it at finish. Measured against a second decoder running the
- * phone loop fed in step (cafe pack, 12 barista recordings through the
- * listener, this x86 machine): finish costs a median 100 ms of CPU (max
+ * When confidence is measured, the phone loop must score the same audio as
+ * the grammar, and a decoder runs one search at a time, so the utterance's
+ * audio is kept (up to MAX_SAMPLES; _decode lends the caller's buffer
+ * instead) and the phone loop runs over it at finish. Measured against a
+ * second decoder running the phone loop fed in step (cafe pack, 12 barista
+ * recordings through the listener, this x86 machine): finish costs a median 100 ms of CPU (max
  * 174 ms) here against 2 ms (max 4 ms) there, but the second decoder loads
  * the acoustic model again: +6.3 MB RSS once loaded (22.9 -> 29.1 MB) and
  * a peak of 35.7 MB instead of 27.3 MB for one order, past the 32 MB
@@ -795,7 +812,7 @@ vc_status vc_recogniser_begin(vc_recogniser *r)
     if ((rc = start_utterance(r)) != VC_OK)
         return rc;
     r->in_utterance = 1;
-    r->keep_audio = 1;
+    r->keep_audio = measures_confidence(r);
     r->fed = 0;
     r->cpu = clock() - t0;
     return VC_OK;
@@ -934,12 +951,14 @@ static vc_status finish_utterance(vc_recogniser *r, const int16_t *pcm, vc_trans
             int32 prob = ps_get_prob(r->ps);
             double c = logmath_exp(ps_get_logmath(r->ps), prob);
             out->posterior = c < 0 ? 0 : c > 1 ? 1 : c;
-            long speech_frames;
-            double grammar_ascr = best_path_ascr(r, &speech_frames);
-            if (!phone_loop_off() &&
-                (rc = score_against_phone_loop(r, pcm, n, grammar_ascr, speech_frames, out)) !=
-                VC_OK)
-                goto out_clear;
+            out->confidence = 1;
+            if (measures_confidence(r)) {
+                long speech_frames;
+                double grammar_ascr = best_path_ascr(r, &speech_frames);
+                if ((rc = score_against_phone_loop(r, pcm, n, grammar_ascr, speech_frames,
+                                                   out)) != VC_OK)
+                    goto out_clear;
+            }
         }
     } else {
         out->text = strdup("");

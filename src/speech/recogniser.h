@@ -17,31 +17,51 @@
 #include "core/status.h"
 #include "nlu/understander.h"
 
+/* When the second pass that measures vc_transcript.confidence (a free phone
+ * loop over the utterance's audio, recogniser.c) runs. It costs as much CPU
+ * as the grammar search itself (cafe pack, 120 barista-dev recordings:
+ * RTF 0.027 with it, 0.014 without) and that time comes after the end of
+ * speech; the garbage loop inside the search does the rejecting either way.
+ * Measured: on 40 pieces of kitchen noise, the 5 sphinx-test cards and 120
+ * orders at 6 dB, the pass at its old threshold of 0.05 rejected none of
+ * the noise or foreign speech the garbage loop let through, and 5 right
+ * orders. So by default it runs only where its figure is used: for the
+ * answer to a question, whose "yes" must be clear before anything is bought
+ * (assistant/device.h). */
+typedef enum {
+    VC_CONFIDENCE_FOR_ANSWERS = 0, /* while answers are expected (default) */
+    VC_CONFIDENCE_ALWAYS,          /* every utterance (`voxcart transcribe`) */
+    VC_CONFIDENCE_NEVER,
+} vc_confidence_pass;
+
 typedef struct {
     const char *model_dir;  /* acoustic model; NULL: Debian's en-us */
     const char *dictionary; /* base dictionary; NULL: the model's cmudict */
     const char *lexicon;    /* extra entries (models/lexicon.dict); NULL: none */
     /* decoder settings; 0 = the recogniser's tuned defaults */
     double beam, wbeam, pbeam;
-    /* A transcript whose confidence is below this is marked rejected; 0 =
-     * the tuned default (VC_RECOGNISER_REJECT_BELOW), negative = never. */
+    /* A transcript whose measured confidence is below this is marked
+     * rejected; 0 = the default (VC_RECOGNISER_REJECT_BELOW: never),
+     * negative = never. */
     double reject_below;
+    vc_confidence_pass confidence;
     /* Cost of each phone of the garbage loop that competes with the
      * grammar (recogniser.c): higher rejects more. 0 = the tuned default,
      * negative = no garbage loop. */
     double garbage_prob;
 } vc_recogniser_config;
 
-/* The default rejection threshold on vc_transcript.confidence. The garbage
- * loop (recogniser.c) does most of the rejecting; this catches only what
- * fits the grammar far worse than any order measured. At 0.5 (a gap just
+/* The default rejection threshold on vc_transcript.confidence: none. The
+ * garbage loop (recogniser.c) does the rejecting; confidence does not
+ * separate foreign speech or noise from noisy orders. At 0.5 (a gap just
  * above every clean order) it rejected 4 of 40 barista orders at 12 dB and
  * 9 of 40 at 6 dB, and eval fell from 87.5 % to 76.7 % at 12 dB, while of
  * the 6 sphinx-test recordings against the retail pack it rejected one
  * (confidences of that foreign speech 0.36-0.91, of those noisy orders from
- * 0.015): confidence does not separate them. 0.05 keeps all but the worst
- * noisy orders (40 at 12 dB: none below; 40 at 6 dB: 3). */
-#define VC_RECOGNISER_REJECT_BELOW 0.05
+ * 0.015). At 0.05 it rejected 5 of the 120 orders at 6 dB, all of them
+ * heard right, and none of the 40 noise pieces or the 5 sphinx-test cards
+ * that the garbage loop let through (2026-11-30). */
+#define VC_RECOGNISER_REJECT_BELOW 0.0
 
 typedef struct vc_recogniser vc_recogniser;
 
@@ -76,14 +96,16 @@ typedef struct {
 typedef struct {
     char *text;         /* the words heard, space separated; "" for none */
     double confidence;  /* 0..1: how close the grammar's best path comes to a
-                           free phone loop on the same audio (recogniser.c) */
+                           free phone loop on the same audio (recogniser.c);
+                           1 when not measured */
+    int confidence_measured; /* the phone-loop pass ran (vc_confidence_pass) */
     vc_word *words;
     size_t n_words;
     double audio_seconds;
     double decode_seconds; /* CPU time spent decoding */
-    /* Set when confidence < the configured reject_below: the words are
-     * probably not in the grammar (out-of-domain speech or noise). text and
-     * words are kept for logs; callers must not act on them. */
+    /* Set when the garbage loop won the search (out-of-domain speech or
+     * noise) or the measured confidence < the configured reject_below.
+     * text and words are kept for logs; callers must not act on them. */
     int rejected;
     double posterior; /* 0..1, the best path's posterior in the FSG lattice */
     /* Acoustic log-likelihood per speech frame (natural log) by which the
@@ -93,7 +115,7 @@ typedef struct {
 } vc_transcript;
 
 /* Decodes one utterance of 16 kHz mono PCM. Nothing heard is not an error:
- * text is "" and confidence 0 (not marked rejected). */
+ * text is "" and confidence 0, measured or not (not marked rejected). */
 VC_MUST_CHECK vc_status vc_recogniser_decode(vc_recogniser *r, const int16_t *pcm, size_t n,
                                              vc_transcript *out);
 void vc_transcript_clear(vc_transcript *t);
@@ -126,7 +148,8 @@ VC_MUST_CHECK vc_status vc_transcript_understand(vc_understander *u, const vc_tr
  * times that may differ slightly (pocketsphinx's live features are computed
  * per piece; measured with 10 ms pieces: confidence within 0.002, times
  * within a frame). The utterance's audio is kept for the phone loop at
- * finish; a decoder failure during a feed abandons the utterance. */
+ * finish when it will run; a decoder failure during a feed abandons the
+ * utterance. */
 VC_MUST_CHECK vc_status vc_recogniser_begin(vc_recogniser *r);
 VC_MUST_CHECK vc_status vc_recogniser_feed(vc_recogniser *r, const int16_t *pcm, size_t n);
 /* The best hypothesis so far (*text owned by r, valid until the next call on
@@ -137,8 +160,9 @@ VC_MUST_CHECK vc_status vc_recogniser_feed(vc_recogniser *r, const int16_t *pcm,
 VC_MUST_CHECK vc_status vc_recogniser_partial(vc_recogniser *r, const char **text, int *complete);
 /* Ends the utterance and fills *out exactly as vc_recogniser_decode() does
  * (confidence, rejection, words, times). decode_seconds counts the CPU time
- * of every feed and of finish. Finish runs the phone loop over the whole
- * utterance: about 1.6 % of its length in CPU time here (x86). */
+ * of every feed and of finish. When confidence is measured, finish runs the
+ * phone loop over the whole utterance: about 1.3 % of its length in CPU
+ * time here (x86); otherwise it only collects the search's result. */
 VC_MUST_CHECK vc_status vc_recogniser_finish(vc_recogniser *r, vc_transcript *out);
 /* Abandons an utterance begun (barge-in, timeout); safe when none is. */
 void vc_recogniser_cancel(vc_recogniser *r);

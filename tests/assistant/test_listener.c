@@ -339,7 +339,8 @@ static void max_length_cuts_a_long_utterance_cleanly(void **state)
 static void rejected_words_mean_nothing(void **state)
 {
     fixture *fx = *state;
-    vc_recogniser_config strict = {.reject_below = 1.01}; /* rejects everything */
+    vc_recogniser_config strict = {.reject_below = 1.01, /* rejects everything */
+                                   .confidence = VC_CONFIDENCE_ALWAYS};
     vc_recogniser *rec = NULL;
     vc_listener *l = NULL;
     vc_listener_memory m;

@@ -29,6 +29,8 @@
 #define DATA_DIR VC_TEST_DATA_DIR
 #define CAFE_PACK VC_TEST_SOURCE_DIR "/models/domains/cafe"
 #define CMUDICT VC_POCKETSPHINX_MODELDIR "/en-us/cmudict-en-us.dict"
+/* The first barista-dev recording in sorted order (an order heard right). */
+#define FIRST_BARISTA "00e09cf0-a01d-453e-9b89-dc6e6d31d362.wav"
 
 static int have_data(void)
 {
@@ -88,7 +90,8 @@ static void goforward_recording_gives_its_transcript(void **state)
     vc_transcript t;
     size_t n;
     load_turtle(&l);
-    assert_int_equal(vc_recogniser_new(NULL, l.u, &r), VC_OK);
+    vc_recogniser_config measured = {.confidence = VC_CONFIDENCE_ALWAYS};
+    assert_int_equal(vc_recogniser_new(&measured, l.u, &r), VC_OK);
     int16_t *pcm = read_raw(DATA_DIR "/sphinx-test/goforward.raw", &n);
     assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
     printf("goforward: \"%s\" confidence %.3f, %.2f s audio, %.3f s CPU\n", t.text,
@@ -103,6 +106,7 @@ static void goforward_recording_gives_its_transcript(void **state)
         if (i > 0)
             assert_true(t.words[i].start >= t.words[i - 1].end - 0.001);
     }
+    assert_true(t.confidence_measured);
     assert_true(t.confidence > 0 && t.confidence <= 1);
     assert_true(t.decode_seconds > 0);
     vc_transcript_clear(&t);
@@ -476,7 +480,8 @@ static void in_domain_barista_recordings_are_not_rejected(void **state)
         skip();
     vc_pack *pack;
     vc_understander *u;
-    vc_recogniser *r = cafe_recogniser(NULL, &pack, &u);
+    vc_recogniser_config measured = {.confidence = VC_CONFIDENCE_ALWAYS};
+    vc_recogniser *r = cafe_recogniser(&measured, &pack, &u);
     char *all[4096];
     size_t n_all = 0;
     DIR *d = opendir(DATA_DIR "/barista-dev/wav");
@@ -498,7 +503,9 @@ static void in_domain_barista_recordings_are_not_rejected(void **state)
                t.phone_loop_gap, t.confidence, t.posterior);
         assert_true(t.text[0] != '\0');
         assert_false(t.rejected);
-        assert_true(t.confidence >= VC_RECOGNISER_REJECT_BELOW && t.confidence <= 1);
+        /* in-domain gaps measured 0.006-0.052, under GAP_MID (0.060) */
+        assert_true(t.confidence_measured);
+        assert_true(t.confidence > 0.5 && t.confidence <= 1);
         assert_true(t.posterior > 0 && t.posterior <= 1);
         /* times count from this recording's start, after earlier decodes and
          * the phone loop's passes */
@@ -514,7 +521,13 @@ static void in_domain_barista_recordings_are_not_rejected(void **state)
     vc_pack_free(pack);
 }
 
-static void kitchen_noise_is_rejected_or_heard_as_nothing(void **state)
+/* Kitchen noise alone, cut into 2 s pieces back to back (61 of them), as
+ * the endpointer might hand it over: few pieces mean anything, fewer still
+ * an order (and an order is only ever placed after a confirmation).
+ * Measured 2026-11-30: 8-9 given an intent (mostly "help" from "what do"),
+ * 2-3 an order (it varies with the decoder's running cepstral mean, which
+ * carries over from piece to piece). */
+static void kitchen_noise_is_seldom_heard_as_a_request(void **state)
 {
     (void)state;
     if (!have_data())
@@ -522,15 +535,26 @@ static void kitchen_noise_is_rejected_or_heard_as_nothing(void **state)
     vc_pack *pack;
     vc_understander *u;
     vc_recogniser *r = cafe_recogniser(NULL, &pack, &u);
-    size_t n;
-    vc_transcript t;
+    size_t n, pieces = 0, meant = 0, orders = 0;
     int16_t *pcm = read_wav(DATA_DIR "/noise/kitchen.wav", &n);
-    assert_true(n >= 32000);
-    assert_int_equal(vc_recogniser_decode(r, pcm, 32000, &t), VC_OK); /* the first 2 s */
-    printf("kitchen noise: \"%s\" gap %.3f confidence %.3f rejected %d\n", t.text,
-           t.phone_loop_gap, t.confidence, t.rejected);
-    assert_true(t.rejected || t.text[0] == '\0');
-    vc_transcript_clear(&t);
+    assert_true(n >= 32000 * 40);
+    for (size_t off = 0; off + 32000 <= n; off += 32000, pieces++) {
+        vc_transcript t;
+        vc_understanding und = {0};
+        assert_int_equal(vc_recogniser_decode(r, pcm + off, 32000, &t), VC_OK);
+        assert_int_equal(vc_transcript_understand(u, &t, &und), VC_OK);
+        if (und.intent) {
+            printf("kitchen noise at %.0f s: \"%s\" -> %s\n", off / 16000.0, t.text, und.intent);
+            meant++;
+            orders += strcmp(und.intent, "orderDrink") == 0;
+        }
+        vc_understanding_clear(&und);
+        vc_transcript_clear(&t);
+    }
+    printf("kitchen noise: %zu of %zu 2 s pieces given an intent, %zu an order\n", meant, pieces,
+           orders);
+    assert_true(meant * 4 <= pieces);
+    assert_true(orders * 10 <= pieces);
     free(pcm);
     vc_recogniser_free(r);
     vc_understander_free(u);
@@ -626,6 +650,67 @@ static void answers_are_heard_only_when_a_question_is_pending(void **state)
     vc_pack_free(pack);
 }
 
+/* The phone-loop pass runs where its confidence is used: by default only
+ * while an answer is expected; _ALWAYS and _NEVER override that. The words
+ * are the search's either way. */
+static void confidence_is_measured_where_it_is_used(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    size_t n;
+    int16_t *pcm = read_wav(DATA_DIR "/barista-dev/wav/" FIRST_BARISTA, &n);
+    const vc_confidence_pass modes[] = {VC_CONFIDENCE_FOR_ANSWERS, VC_CONFIDENCE_ALWAYS,
+                                        VC_CONFIDENCE_NEVER};
+    char *first_text = NULL;
+    for (size_t m = 0; m < 3; m++) {
+        vc_pack *pack;
+        vc_understander *u;
+        vc_recogniser_config cfg = {.confidence = modes[m]};
+        vc_recogniser *r = cafe_recogniser(&cfg, &pack, &u);
+        for (int answering = 0; answering <= 1; answering++) {
+            vc_transcript t;
+            assert_int_equal(vc_recogniser_expect_answer(r, answering), VC_OK);
+            assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
+            int want = modes[m] == VC_CONFIDENCE_ALWAYS ||
+                       (modes[m] == VC_CONFIDENCE_FOR_ANSWERS && answering);
+            printf("mode %zu answering %d: \"%s\" measured %d confidence %.3f, %.3f s CPU\n",
+                   m, answering, t.text, t.confidence_measured, t.confidence, t.decode_seconds);
+            assert_int_equal(t.confidence_measured, want);
+            assert_true(t.text[0] != '\0');
+            assert_false(t.rejected);
+            if (want)
+                assert_true(t.confidence > 0.5 && t.confidence <= 1);
+            else
+                assert_true(t.confidence == 1);
+            if (!answering) {
+                if (!first_text)
+                    first_text = strdup(t.text);
+                else
+                    assert_string_equal(t.text, first_text); /* same search, same words */
+            }
+            vc_transcript_clear(&t);
+        }
+        vc_recogniser_free(r);
+        vc_understander_free(u);
+        vc_pack_free(pack);
+    }
+    free(first_text);
+    free(pcm);
+    /* a mode outside the enum is refused, naming the field */
+    vc_pack *pack;
+    vc_understander *u;
+    vc_recogniser *r = NULL;
+    vc_recogniser_config bad = {.confidence = (vc_confidence_pass)7};
+    assert_int_equal(vc_pack_load(CAFE_PACK, &pack), VC_OK);
+    assert_int_equal(vc_understander_new(pack, &u), VC_OK);
+    assert_int_equal(vc_recogniser_new(&bad, u, &r), VC_EINVAL);
+    assert_null(r);
+    assert_non_null(strstr(vc_error_detail(), "confidence pass"));
+    vc_understander_free(u);
+    vc_pack_free(pack);
+}
+
 /* reject_below decides the flag from the same confidence: above any
  * confidence rejects everything, negative never rejects. */
 static void reject_below_sets_the_rejected_flag(void **state)
@@ -639,7 +724,9 @@ static void reject_below_sets_the_rejected_flag(void **state)
     for (size_t i = 0; i < 2; i++) {
         vc_pack *pack;
         vc_understander *u;
-        vc_recogniser_config cfg = {.reject_below = thresholds[i], .garbage_prob = -1};
+        vc_recogniser_config cfg = {.reject_below = thresholds[i],
+                                    .garbage_prob = -1,
+                                    .confidence = VC_CONFIDENCE_ALWAYS};
         vc_recogniser *r = cafe_recogniser(&cfg, &pack, &u);
         vc_transcript t;
         assert_int_equal(vc_recogniser_decode(r, pcm, n, &t), VC_OK);
@@ -777,8 +864,9 @@ int main(void)
         cmocka_unit_test(update_after_a_list_change_adds_the_new_words),
         cmocka_unit_test(cafe_pack_hears_barista_recordings),
         cmocka_unit_test(in_domain_barista_recordings_are_not_rejected),
-        cmocka_unit_test(kitchen_noise_is_rejected_or_heard_as_nothing),
+        cmocka_unit_test(kitchen_noise_is_seldom_heard_as_a_request),
         cmocka_unit_test(reject_below_sets_the_rejected_flag),
+        cmocka_unit_test(confidence_is_measured_where_it_is_used),
         cmocka_unit_test(garbage_loop_rejects_most_noise_and_foreign_speech),
         cmocka_unit_test(answers_are_heard_only_when_a_question_is_pending),
         cmocka_unit_test(word_times_lie_within_the_audio_in_noise_and_later_utterances),
