@@ -68,6 +68,14 @@
  * of 0.3 lost 2 recordings). Clean stayed at 117/120. */
 #define FILLER_WORD_PROB "1e-3"
 #define SILENCE_PROB "0.1"
+/* Most HMMs the search keeps active in a frame (pocketsphinx: 30000, which
+ * the wide beams above reach in noise and on large grammars). Measured
+ * 2026-11-30 on the 120 barista-dev recordings: 1500 understood the same
+ * clean (117), at 12 dB (102) and at 6 dB (78) at RTF 0.013 / 0.036 /
+ * 0.042 instead of 0.014 / 0.039 / 0.046; 1000 lost one at 12 dB, 800 two
+ * at 12 and two at 6 dB. On the bench's retail sentences 1500 gave the
+ * same words for all 36 at RTF 0.042-0.053 instead of 0.051-0.062. */
+#define MAX_ACTIVE_HMMS "1500"
 
 /* The phone loop's search name and its phone bigram in the model folder. */
 #define PHONE_LOOP "phoneloop"
@@ -416,7 +424,7 @@ vc_status vc_recogniser_new(const vc_recogniser_config *cfg, const vc_understand
         err_set_logfp(NULL); /* pocketsphinx's own messages; before init */
     r->config = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm, "-dict", "/dev/null", "-beam",
                             beam, "-wbeam", wbeam, "-pbeam", pbeam, "-allphone_ci", "yes", "-fillprob", FILLER_WORD_PROB,
-                            "-silprob", SILENCE_PROB, "-logfn",
+                            "-silprob", SILENCE_PROB, "-maxhmmpf", MAX_ACTIVE_HMMS, "-logfn",
                             debug_logging() ? "/dev/stderr" : "/dev/null", NULL);
     if (!r->config) {
         rc = vc_fail(VC_EINVAL, "recogniser: pocketsphinx refuses its settings");
