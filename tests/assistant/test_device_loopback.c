@@ -331,15 +331,7 @@ static void a_reorder_conversation_runs_through_portaudio_and_its_replies_can_be
     dc.customer = cfg.customer_id;
     dc.output = (vc_device_output){out_write, out_stop, out_busy, pc.rate, &out};
     dc.barge_in = 0;
-    /* No earcons: the live output plays a sound as soon as it is written,
-     * so the "listening" earcon lands as close before the first reply as
-     * the device is quick to decode the (faster than real time) capture;
-     * within 300 ms the reply check below took earcon and reply for one
-     * stretch, which fits no reply sentence, and the reply went unheard
-     * (CI under qemu, once orders stopped paying for the confidence pass).
-     * The earcons are rendered and checked in tests/audio/test_earcon.c;
-     * test_device.c runs the device loop with them on. */
-    dc.earcons = 0;
+    dc.earcons = 1;
     dc.on_event = on_event;
     dc.tick = tick;
     dc.ctx = &ev;
