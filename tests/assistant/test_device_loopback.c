@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -103,14 +104,45 @@ static vc_status tick(void *ctx)
     return VC_OK;
 }
 
+static void nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 typedef struct {
     vc_playback *pb;
+    int rate;        /* of what the device writes */
+    uint64_t due;    /* where the last sound written was due */
+    int wrote;
 } live;
 
+/* The capture runs ahead of real time, so the device can hear the
+ * customer's next words, and write its next reply, while the last one is
+ * still playing: queued straight behind it, the two would reach the
+ * loudspeaker's recording as one stretch, which fits no reply sentence (the
+ * check below then hears the second alone). A sound due somewhere new (the
+ * device gives one position to all of a reply's chunks) therefore waits
+ * until the last one has played, and 0.4 s of silence, as a customer would
+ * listen to the end before answering. */
 static vc_status out_write(void *ctx, const int16_t *pcm, size_t n, uint64_t at)
 {
-    (void)at;
-    return vc_playback_write(((live *)ctx)->pb, pcm, n);
+    live *o = ctx;
+
+    if (o->wrote && at != o->due) {
+        /* polled, not vc_playback_drain(), which stops the stream: the ALSA
+         * file plugin would then close the recording's FIFO */
+        static const int16_t quiet[48000 * 4 / 10];
+        size_t len = (size_t)o->rate * 4 / 10;
+        for (int waited = 0; vc_playback_busy(o->pb) && waited < 20000; waited += 10)
+            nap_ms(10);
+        vc_status rc = vc_playback_write(o->pb, quiet, len < 19200 ? len : 19200);
+        if (rc != VC_OK)
+            return rc;
+    }
+    o->wrote = 1;
+    o->due = at;
+    return vc_playback_write(o->pb, pcm, n);
 }
 
 static vc_status out_stop(void *ctx, uint64_t at)
@@ -320,6 +352,7 @@ static void a_reorder_conversation_runs_through_portaudio_and_its_replies_can_be
     assert_int_equal(vc_wakeword_new(&wc, &wake), VC_OK);
     assert_int_equal(vc_capture_new(&cc, &cap), VC_OK);
     pc.rate = vc_synthesiser_rate(synth);
+    out.rate = pc.rate;
     assert_int_equal(vc_playback_new(&pc, &out.pb), VC_OK);
 
     vc_listener_config_defaults(&dc.listen);
